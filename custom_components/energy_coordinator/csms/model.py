@@ -1,0 +1,229 @@
+"""The version-neutral model of a charge point that the OCPP handlers update.
+
+Owns `ChargerState` (one per charger id, kept across reconnects), its connectors
+(`ConnectorState`), the running `Transaction` of each connector and the latest
+`MeterReading`. Both OCPP handlers (1.6J and 2.0.1) write into these objects; the HA
+layer only reads them. A change is announced through `ChargerState.notify()`, which
+calls the listeners registered for that one charger: nothing polls, and a message from
+one charger never wakes the entities of another.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_LOGGER = logging.getLogger(__name__)
+
+type Listener = Callable[[], None]
+
+
+class OcppVersion(enum.StrEnum):
+    """The OCPP versions the central system speaks (websocket subprotocol names)."""
+
+    V16 = "ocpp1.6"
+    V201 = "ocpp2.0.1"
+
+
+class ConnectorStatus(enum.StrEnum):
+    """Connector status, 1.6 and 2.0.1 values mapped onto one set."""
+
+    AVAILABLE = "available"
+    PREPARING = "preparing"  # 1.6 Preparing; 2.0.1 Occupied without transaction
+    CHARGING = "charging"
+    SUSPENDED_EV = "suspended_ev"
+    SUSPENDED_EVSE = "suspended_evse"
+    FINISHING = "finishing"
+    RESERVED = "reserved"
+    UNAVAILABLE = "unavailable"
+    FAULTED = "faulted"
+    OCCUPIED = "occupied"  # 2.0.1 Occupied while the charging state is unknown
+    UNKNOWN = "unknown"
+
+
+#: Connector states in which a cable is plugged into the connector.
+PLUGGED_STATES = frozenset(
+    {
+        ConnectorStatus.PREPARING,
+        ConnectorStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV,
+        ConnectorStatus.SUSPENDED_EVSE,
+        ConnectorStatus.FINISHING,
+        ConnectorStatus.OCCUPIED,
+    }
+)
+
+
+@dataclass(slots=True)
+class MeterReading:
+    """The latest measurements of one connector, in SI base units (W, A, V, Wh).
+
+    `None` means the charger has not reported that measurand.
+    """
+
+    energy_wh: float | None = None  # Energy.Active.Import.Register as reported
+    power_w: float | None = None  # Power.Active.Import
+    current_a: float | None = None  # Current.Import, sum or single value
+    current_phases_a: dict[str, float] = field(default_factory=dict)  # "L1".."L3"
+    voltage_v: float | None = None  # Voltage, average of the phases
+    voltage_phases_v: dict[str, float] = field(default_factory=dict)
+    current_offered_a: float | None = None  # Current.Offered
+    power_offered_w: float | None = None  # Power.Offered
+    soc_percent: float | None = None  # SoC
+    temperature_c: float | None = None
+    frequency_hz: float | None = None
+    timestamp: datetime | None = None
+    # Any other measurand, keyed by "<measurand>[.<phase>]", in its reported unit.
+    other: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A running charging transaction on one connector."""
+
+    session_id: int  # row id in the SessionStore
+    transaction_id: str  # as on the wire: 1.6 our integer as text, 2.0.1 the CP's id
+    connector_id: int
+    id_tag: str | None
+    start_time: datetime
+    meter_start_wh: float
+    meter_last_wh: float
+    evse_id: int | None = None  # 2.0.1 only
+    last_seq_no: int | None = None  # 2.0.1 TransactionEvent seqNo
+
+    @property
+    def energy_wh(self) -> float:
+        """Energy delivered so far in this transaction."""
+        return max(0.0, self.meter_last_wh - self.meter_start_wh)
+
+
+@dataclass(slots=True)
+class ConnectorState:
+    """One connector (1.6) or one EVSE's connector (2.0.1).
+
+    `connector_id` is the 1.6 connector id, or for 2.0.1 the EVSE id (one charging
+    point per EVSE; `evse_connector_id` keeps the connector within it).
+    """
+
+    connector_id: int
+    status: ConnectorStatus = ConnectorStatus.UNKNOWN
+    error_code: str | None = None  # None or "NoError" means no error
+    vendor_error: str | None = None
+    info: str | None = None
+    evse_connector_id: int | None = None
+    meter: MeterReading = field(default_factory=MeterReading)
+    transaction: Transaction | None = None
+    # Latest session (running or finished) for the session sensors.
+    last_session_energy_wh: float = 0.0
+    last_session_id_tag: str | None = None
+    last_session_start: datetime | None = None
+    last_session_stop: datetime | None = None
+    # Monotonic energy total for the Energy dashboard (survives meter resets).
+    energy_total_wh: float = 0.0
+    # The charging limit we last applied and the charger accepted.
+    current_limit_a: float | None = None
+    power_limit_w: float | None = None
+    limit_phases: int | None = None
+    available: bool = True  # operative (ChangeAvailability) as we last set/learned
+
+    @property
+    def plugged(self) -> bool:
+        """Whether a vehicle cable is plugged in."""
+        return self.status in PLUGGED_STATES or self.transaction is not None
+
+    @property
+    def charging(self) -> bool:
+        """Whether energy is flowing (or allowed to flow) in a transaction."""
+        return self.status == ConnectorStatus.CHARGING
+
+
+@dataclass(slots=True)
+class ChargerInfo:
+    """What a charger told us about itself at boot."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+class ChargerState:
+    """Everything known about one charge point, across its connections.
+
+    Listeners are called synchronously after every change that came from the
+    charger; they must be cheap (an entity writing its state is).
+    """
+
+    def __init__(self, charger_id: str) -> None:
+        self.charger_id = charger_id
+        self.info = ChargerInfo()
+        self.ocpp_version: OcppVersion | None = None
+        self.connected = False
+        self.online = False  # connected and heard from within 3 heartbeat intervals
+        self.registration: str | None = None  # Accepted / Pending / Rejected
+        self.status: ConnectorStatus = ConnectorStatus.UNKNOWN  # connector 0 / station
+        self.error_code: str | None = None
+        self.connectors: dict[int, ConnectorState] = {}
+        self.last_seen: datetime | None = None
+        self.last_boot: datetime | None = None
+        self.firmware_status: str | None = None
+        self.diagnostics_status: str | None = None
+        self.supports_local_list: bool | None = None
+        self.supports_smart_charging: bool | None = None
+        self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
+        self._listeners: list[Listener] = []
+        self._connector_listeners: list[Callable[[int], None]] = []
+
+    def connector(self, connector_id: int) -> ConnectorState:
+        """Return the connector, creating it (and announcing it) when new."""
+        conn = self.connectors.get(connector_id)
+        if conn is None:
+            conn = ConnectorState(connector_id)
+            self.connectors[connector_id] = conn
+            for listener in list(self._connector_listeners):
+                listener(connector_id)
+        return conn
+
+    def active_transaction(self) -> Transaction | None:
+        """The first running transaction of this charger, if any."""
+        for conn in self.connectors.values():
+            if conn.transaction is not None:
+                return conn.transaction
+        return None
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` after every change; returns the function that removes it."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def add_connector_listener(
+        self, listener: Callable[[int], None]
+    ) -> Callable[[], None]:
+        """Call `listener(connector_id)` when a new connector appears."""
+        self._connector_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._connector_listeners:
+                self._connector_listeners.remove(listener)
+
+        return remove
+
+    def notify(self) -> None:
+        """Tell this charger's listeners that its state changed."""
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                _LOGGER.exception("Listener of charger %s failed", self.charger_id)

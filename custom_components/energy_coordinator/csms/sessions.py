@@ -1,0 +1,599 @@
+"""Durable storage of charging sessions, known chargers, energy totals and id tags.
+
+`SessionStore` owns one SQLite database (stdlib `sqlite3`, WAL mode). Every call runs
+on one dedicated worker thread, off the event loop, and commits before it returns, so
+a handler that awaits it before answering the charger never acknowledges a
+transaction that is not on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charger_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    evse_id INTEGER,
+    transaction_id TEXT,
+    id_tag TEXT,
+    start_time TEXT NOT NULL,
+    stop_time TEXT,
+    meter_start_wh REAL NOT NULL,
+    meter_last_wh REAL NOT NULL,
+    meter_stop_wh REAL,
+    energy_wh REAL NOT NULL DEFAULT 0,
+    stop_reason TEXT,
+    last_seq_no INTEGER,
+    UNIQUE (charger_id, transaction_id)
+);
+CREATE INDEX IF NOT EXISTS sessions_open ON sessions (charger_id, stop_time);
+CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_time);
+CREATE TABLE IF NOT EXISTS chargers (
+    charger_id TEXT PRIMARY KEY,
+    approved INTEGER NOT NULL DEFAULT 0,
+    vendor TEXT,
+    model TEXT,
+    serial_number TEXT,
+    firmware_version TEXT,
+    ocpp_version TEXT,
+    connectors TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS energy_totals (
+    charger_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    total_wh REAL NOT NULL,
+    last_register_wh REAL,
+    PRIMARY KEY (charger_id, connector_id)
+);
+CREATE TABLE IF NOT EXISTS id_tags (
+    id_tag TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'Accepted',
+    expiry TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One charging session as stored."""
+
+    session_id: int
+    charger_id: str
+    connector_id: int
+    transaction_id: str
+    id_tag: str | None
+    start_time: datetime
+    stop_time: datetime | None
+    meter_start_wh: float
+    meter_last_wh: float
+    meter_stop_wh: float | None
+    energy_wh: float
+    stop_reason: str | None
+    evse_id: int | None = None
+    last_seq_no: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the session is still running."""
+        return self.stop_time is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly representation (times as ISO 8601, energy in kWh too)."""
+        return {
+            "session_id": self.session_id,
+            "charger_id": self.charger_id,
+            "connector_id": self.connector_id,
+            "transaction_id": self.transaction_id,
+            "id_tag": self.id_tag,
+            "start_time": self.start_time.isoformat(),
+            "stop_time": self.stop_time.isoformat() if self.stop_time else None,
+            "meter_start_wh": self.meter_start_wh,
+            "meter_stop_wh": self.meter_stop_wh,
+            "energy_kwh": round(self.energy_wh / 1000, 3),
+            "stop_reason": self.stop_reason,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerRecord:
+    """A charger the central system has seen."""
+
+    charger_id: str
+    approved: bool
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    ocpp_version: str | None
+    connectors: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyTotal:
+    """The monotonic energy counter of one connector."""
+
+    total_wh: float
+    last_register_wh: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TagRecord:
+    """A stored id tag."""
+
+    id_tag: str
+    name: str
+    status: str
+    expiry: datetime | None
+
+
+def _ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _session(row: sqlite3.Row) -> SessionRecord:
+    start = _dt(row["start_time"])
+    assert start is not None
+    return SessionRecord(
+        session_id=row["session_id"],
+        charger_id=row["charger_id"],
+        connector_id=row["connector_id"],
+        transaction_id=row["transaction_id"],
+        id_tag=row["id_tag"],
+        start_time=start,
+        stop_time=_dt(row["stop_time"]),
+        meter_start_wh=row["meter_start_wh"],
+        meter_last_wh=row["meter_last_wh"],
+        meter_stop_wh=row["meter_stop_wh"],
+        energy_wh=row["energy_wh"],
+        stop_reason=row["stop_reason"],
+        evse_id=row["evse_id"],
+        last_seq_no=row["last_seq_no"],
+    )
+
+
+class SessionStore:
+    """SQLite-backed store; every public coroutine commits before returning."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = str(path)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ec_sessions")
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+
+    async def _run[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+        def job() -> T:
+            if self._db is None:
+                raise RuntimeError("session store is closed")
+            with self._db:  # one transaction, committed on success
+                return func(self._db)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def open(self) -> None:
+        """Open (and create or migrate) the database."""
+
+        def job() -> None:
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self._path, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            db.commit()
+            self._db = db
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def close(self) -> None:
+        """Close the database and stop the worker thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def job() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        self._executor.shutdown(wait=True)
+
+    # Sessions -----------------------------------------------------------------
+
+    async def start_session(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str | None,
+        start_time: datetime,
+        meter_start_wh: float,
+        transaction_id: str | None = None,
+        evse_id: int | None = None,
+        seq_no: int | None = None,
+    ) -> SessionRecord:
+        """Insert a running session; without `transaction_id` the row id is used.
+
+        Starting a session whose (charger, transaction id) already exists returns
+        the stored one unchanged (a repeated StartTransaction or Started event).
+        """
+
+        def job(db: sqlite3.Connection) -> SessionRecord:
+            if transaction_id is not None:
+                row = db.execute(
+                    "SELECT * FROM sessions WHERE charger_id=? AND transaction_id=?",
+                    (charger_id, transaction_id),
+                ).fetchone()
+                if row is not None:
+                    return _session(row)
+            cur = db.execute(
+                "INSERT INTO sessions (charger_id, connector_id, evse_id,"
+                " transaction_id, id_tag, start_time, meter_start_wh, meter_last_wh,"
+                " last_seq_no) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    charger_id,
+                    connector_id,
+                    evse_id,
+                    transaction_id,
+                    id_tag,
+                    _ts(start_time),
+                    meter_start_wh,
+                    meter_start_wh,
+                    seq_no,
+                ),
+            )
+            session_id = cur.lastrowid
+            assert session_id is not None
+            if transaction_id is None:
+                db.execute(
+                    "UPDATE sessions SET transaction_id=? WHERE session_id=?",
+                    (str(session_id), session_id),
+                )
+            row = db.execute(
+                "SELECT * FROM sessions WHERE session_id=?", (session_id,)
+            ).fetchone()
+            return _session(row)
+
+        return await self._run(job)
+
+    async def get_session(
+        self, charger_id: str, transaction_id: str
+    ) -> SessionRecord | None:
+        """The session with this charger and transaction id, running or finished."""
+
+        def job(db: sqlite3.Connection) -> SessionRecord | None:
+            row = db.execute(
+                "SELECT * FROM sessions WHERE charger_id=? AND transaction_id=?",
+                (charger_id, transaction_id),
+            ).fetchone()
+            return _session(row) if row else None
+
+        return await self._run(job)
+
+    async def update_session(
+        self,
+        session_id: int,
+        meter_last_wh: float,
+        seq_no: int | None = None,
+        id_tag: str | None = None,
+    ) -> None:
+        """Record the latest meter register of a running session."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE sessions SET meter_last_wh=MAX(meter_last_wh, ?),"
+                " energy_wh=MAX(0, MAX(meter_last_wh, ?) - meter_start_wh),"
+                " last_seq_no=COALESCE(?, last_seq_no), id_tag=COALESCE(id_tag, ?)"
+                " WHERE session_id=? AND stop_time IS NULL",
+                (meter_last_wh, meter_last_wh, seq_no, id_tag, session_id),
+            )
+
+        await self._run(job)
+
+    async def finish_session(
+        self,
+        session_id: int,
+        stop_time: datetime,
+        meter_stop_wh: float | None,
+        reason: str | None,
+    ) -> SessionRecord | None:
+        """Close a running session exactly once.
+
+        Returns the finished record, or None when it was already finished (a
+        repeated stop changes nothing). Without `meter_stop_wh` the last recorded
+        meter value is used.
+        """
+
+        def job(db: sqlite3.Connection) -> SessionRecord | None:
+            row = db.execute(
+                "SELECT * FROM sessions WHERE session_id=?", (session_id,)
+            ).fetchone()
+            if row is None or row["stop_time"] is not None:
+                return None
+            stop = meter_stop_wh
+            if stop is None or stop < row["meter_start_wh"]:
+                stop = max(row["meter_last_wh"], row["meter_start_wh"])
+            energy = max(0.0, stop - row["meter_start_wh"])
+            db.execute(
+                "UPDATE sessions SET stop_time=?, meter_stop_wh=?, meter_last_wh=?,"
+                " energy_wh=?, stop_reason=? WHERE session_id=?",
+                (_ts(stop_time), stop, stop, energy, reason, session_id),
+            )
+            row = db.execute(
+                "SELECT * FROM sessions WHERE session_id=?", (session_id,)
+            ).fetchone()
+            return _session(row)
+
+        return await self._run(job)
+
+    async def open_sessions(self, charger_id: str | None = None) -> list[SessionRecord]:
+        """Running sessions, of one charger or all."""
+
+        def job(db: sqlite3.Connection) -> list[SessionRecord]:
+            if charger_id is None:
+                rows = db.execute(
+                    "SELECT * FROM sessions WHERE stop_time IS NULL"
+                ).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT * FROM sessions WHERE stop_time IS NULL AND charger_id=?",
+                    (charger_id,),
+                ).fetchall()
+            return [_session(r) for r in rows]
+
+        return await self._run(job)
+
+    async def last_sessions(self, charger_id: str) -> dict[int, SessionRecord]:
+        """The newest session of each connector of a charger."""
+
+        def job(db: sqlite3.Connection) -> dict[int, SessionRecord]:
+            rows = db.execute(
+                "SELECT * FROM sessions WHERE session_id IN (SELECT MAX(session_id)"
+                " FROM sessions WHERE charger_id=? GROUP BY connector_id)",
+                (charger_id,),
+            ).fetchall()
+            return {r["connector_id"]: _session(r) for r in rows}
+
+        return await self._run(job)
+
+    async def query_sessions(
+        self,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[SessionRecord], int, float]:
+        """Sessions newest first, filtered; returns (page, total count, total Wh).
+
+        `start`/`end` select sessions that started in [start, end).
+        """
+        where: list[str] = []
+        args: list[Any] = []
+        if charger_id is not None:
+            where.append("charger_id=?")
+            args.append(charger_id)
+        if id_tag is not None:
+            where.append("id_tag=?")
+            args.append(id_tag)
+        if start is not None:
+            where.append("start_time>=?")
+            args.append(_ts(start))
+        if end is not None:
+            where.append("start_time<?")
+            args.append(_ts(end))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+
+        def job(db: sqlite3.Connection) -> tuple[list[SessionRecord], int, float]:
+            total, energy = db.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(energy_wh), 0) FROM sessions{clause}",
+                args,
+            ).fetchone()
+            rows = db.execute(
+                f"SELECT * FROM sessions{clause} ORDER BY start_time DESC,"
+                " session_id DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [_session(r) for r in rows], int(total), float(energy)
+
+        return await self._run(job)
+
+    # Energy totals ------------------------------------------------------------
+
+    async def energy_totals(self, charger_id: str) -> dict[int, EnergyTotal]:
+        """The energy counters of a charger's connectors."""
+
+        def job(db: sqlite3.Connection) -> dict[int, EnergyTotal]:
+            rows = db.execute(
+                "SELECT * FROM energy_totals WHERE charger_id=?", (charger_id,)
+            ).fetchall()
+            return {
+                r["connector_id"]: EnergyTotal(r["total_wh"], r["last_register_wh"])
+                for r in rows
+            }
+
+        return await self._run(job)
+
+    async def save_energy_total(
+        self, charger_id: str, connector_id: int, total: EnergyTotal
+    ) -> None:
+        """Store a connector's energy counter."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO energy_totals VALUES (?,?,?,?) ON CONFLICT"
+                " (charger_id, connector_id) DO UPDATE SET total_wh=excluded.total_wh,"
+                " last_register_wh=excluded.last_register_wh",
+                (charger_id, connector_id, total.total_wh, total.last_register_wh),
+            )
+
+        await self._run(job)
+
+    async def record_meter(
+        self,
+        charger_id: str,
+        connector_id: int,
+        total: EnergyTotal | None,
+        session_id: int | None,
+        meter_last_wh: float | None,
+        seq_no: int | None = None,
+    ) -> None:
+        """Store a connector's energy counter and its session's meter in one commit."""
+
+        def job(db: sqlite3.Connection) -> None:
+            if total is not None:
+                db.execute(
+                    "INSERT INTO energy_totals VALUES (?,?,?,?) ON CONFLICT"
+                    " (charger_id, connector_id) DO UPDATE SET"
+                    " total_wh=excluded.total_wh,"
+                    " last_register_wh=excluded.last_register_wh",
+                    (charger_id, connector_id, total.total_wh, total.last_register_wh),
+                )
+            if session_id is not None and meter_last_wh is not None:
+                db.execute(
+                    "UPDATE sessions SET meter_last_wh=MAX(meter_last_wh, ?),"
+                    " energy_wh=MAX(0, MAX(meter_last_wh, ?) - meter_start_wh),"
+                    " last_seq_no=COALESCE(?, last_seq_no)"
+                    " WHERE session_id=? AND stop_time IS NULL",
+                    (meter_last_wh, meter_last_wh, seq_no, session_id),
+                )
+
+        await self._run(job)
+
+    # Chargers -----------------------------------------------------------------
+
+    async def chargers(self) -> list[ChargerRecord]:
+        """Every charger seen, approved or not."""
+
+        def job(db: sqlite3.Connection) -> list[ChargerRecord]:
+            rows = db.execute("SELECT * FROM chargers ORDER BY charger_id").fetchall()
+            return [
+                ChargerRecord(
+                    charger_id=r["charger_id"],
+                    approved=bool(r["approved"]),
+                    vendor=r["vendor"],
+                    model=r["model"],
+                    serial_number=r["serial_number"],
+                    firmware_version=r["firmware_version"],
+                    ocpp_version=r["ocpp_version"],
+                    connectors=tuple(
+                        int(c) for c in r["connectors"].split(",") if c.strip()
+                    ),
+                )
+                for r in rows
+            ]
+
+        return await self._run(job)
+
+    async def save_charger(self, record: ChargerRecord) -> None:
+        """Insert or update a charger."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO chargers VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (charger_id)"
+                " DO UPDATE SET approved=excluded.approved, vendor=excluded.vendor,"
+                " model=excluded.model, serial_number=excluded.serial_number,"
+                " firmware_version=excluded.firmware_version,"
+                " ocpp_version=excluded.ocpp_version, connectors=excluded.connectors",
+                (
+                    record.charger_id,
+                    int(record.approved),
+                    record.vendor,
+                    record.model,
+                    record.serial_number,
+                    record.firmware_version,
+                    record.ocpp_version,
+                    ",".join(str(c) for c in record.connectors),
+                ),
+            )
+
+        await self._run(job)
+
+    async def remove_charger(self, charger_id: str) -> None:
+        """Forget a charger (its sessions are kept)."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM chargers WHERE charger_id=?", (charger_id,))
+
+        await self._run(job)
+
+    # Id tags --------------------------------------------------------------------
+
+    async def tags(self) -> list[TagRecord]:
+        """Every stored id tag, sorted."""
+
+        def job(db: sqlite3.Connection) -> list[TagRecord]:
+            rows = db.execute("SELECT * FROM id_tags ORDER BY id_tag").fetchall()
+            return [
+                TagRecord(r["id_tag"], r["name"], r["status"], _dt(r["expiry"]))
+                for r in rows
+            ]
+
+        return await self._run(job)
+
+    async def save_tag(self, tag: TagRecord) -> None:
+        """Insert or update an id tag."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO id_tags VALUES (?,?,?,?) ON CONFLICT (id_tag) DO UPDATE"
+                " SET name=excluded.name, status=excluded.status,"
+                " expiry=excluded.expiry",
+                (
+                    tag.id_tag,
+                    tag.name,
+                    tag.status,
+                    _ts(tag.expiry) if tag.expiry else None,
+                ),
+            )
+            self._bump_list_version(db)
+
+        await self._run(job)
+
+    async def remove_tag(self, id_tag: str) -> bool:
+        """Delete an id tag; False when it did not exist."""
+
+        def job(db: sqlite3.Connection) -> bool:
+            cur = db.execute("DELETE FROM id_tags WHERE id_tag=?", (id_tag,))
+            if cur.rowcount:
+                self._bump_list_version(db)
+            return bool(cur.rowcount)
+
+        return await self._run(job)
+
+    async def local_list_version(self) -> int:
+        """Version of the id-tag list; increases with every change."""
+
+        def job(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "SELECT value FROM meta WHERE key='local_list_version'"
+            ).fetchone()
+            return int(row["value"]) if row else 0
+
+        return await self._run(job)
+
+    @staticmethod
+    def _bump_list_version(db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES ('local_list_version', '1') ON CONFLICT (key)"
+            " DO UPDATE SET value=CAST(value AS INTEGER) + 1"
+        )

@@ -1,0 +1,31 @@
+# Sourced by the scripts: finds Python 3.13 and builds the test venv (.venv) on first use.
+# PYTHON overrides the interpreter; otherwise pyenv's 3.13.0, then python3.13 on PATH.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+find_python() {
+    if [[ -n "${PYTHON:-}" ]]; then echo "$PYTHON"; return; fi
+    if command -v pyenv >/dev/null 2>&1; then
+        local p; p="$(pyenv root)/versions/3.13.0/bin/python3.13"
+        if [[ -x "$p" ]]; then echo "$p"; return; fi
+    fi
+    if command -v python3.13 >/dev/null 2>&1; then command -v python3.13; return; fi
+    echo "error: Python 3.13 not found; set PYTHON=/path/to/python3.13" >&2
+    exit 1
+}
+
+# Rebuild when the requirement files change (their hash is kept in the venv).
+ensure_venv() {
+    local stamp; stamp="$(cat "$ROOT"/requirements_test.txt "$ROOT"/constraints/*.txt | sha256sum | cut -c1-16)"
+    if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$stamp" ]]; then
+        return
+    fi
+    echo "Building the test environment in .venv (first run only)…" >&2
+    rm -rf "$VENV"
+    "$(find_python)" -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --upgrade pip >&2
+    "$VENV/bin/pip" install --quiet -r "$ROOT/requirements_test.txt" \
+        -c "$ROOT/constraints/homeassistant-2025.4.4.txt" >&2
+    echo "$stamp" > "$VENV/.stamp"
+}
