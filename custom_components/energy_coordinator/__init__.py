@@ -1,0 +1,157 @@
+"""The Energy Coordinator integration: OCPP central system and site coordination.
+
+Owns the config entry lifecycle: opening the session store, starting and stopping the
+central system, forwarding the entity platforms, and registering the actions.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_CHARGER_PASSWORD,
+    CONF_CHARGER_POLICY,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_OCPP_PORT,
+    CONF_REMOTE_ID_TAG,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    CONF_TAG_POLICY,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_OCPP_PORT,
+    DEFAULT_REMOTE_ID_TAG,
+    DOMAIN,
+    OCPP_HOST,
+    RESPONSE_TIMEOUT,
+)
+from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagPolicy
+from .csms.sessions import SessionStore
+from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData
+from .services import async_setup_services
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
+    return True
+
+
+def build_ssl_context(certfile: str, keyfile: str) -> ssl.SSLContext:
+    """TLS context for wss:// (security profile 2); blocking, run in an executor."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+def central_system_config(
+    options: dict[str, object], ssl_context: ssl.SSLContext | None
+) -> CentralSystemConfig:
+    """The central system settings of an entry."""
+    return CentralSystemConfig(
+        host=OCPP_HOST,
+        port=int(options.get(CONF_OCPP_PORT, DEFAULT_OCPP_PORT)),  # type: ignore[call-overload]
+        ssl_context=ssl_context,
+        password=str(options.get(CONF_CHARGER_PASSWORD) or "") or None,
+        charger_policy=ChargerPolicy(options.get(CONF_CHARGER_POLICY, "ask")),
+        tag_policy=TagPolicy(options.get(CONF_TAG_POLICY, "accept")),
+        heartbeat_interval=int(
+            options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)  # type: ignore[call-overload]
+        ),
+        response_timeout=RESPONSE_TIMEOUT,
+        remote_id_tag=str(options.get(CONF_REMOTE_ID_TAG) or DEFAULT_REMOTE_ID_TAG),
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> bool:
+    """Open the session store and start the central system."""
+    options = {**entry.data, **entry.options}
+    ssl_context: ssl.SSLContext | None = None
+    if options.get(CONF_SSL_CERTFILE) and options.get(CONF_SSL_KEYFILE):
+        try:
+            ssl_context = await hass.async_add_executor_job(
+                build_ssl_context,
+                str(options[CONF_SSL_CERTFILE]),
+                str(options[CONF_SSL_KEYFILE]),
+            )
+        except (OSError, ssl.SSLError) as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="invalid_certificate",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    store = SessionStore(hass.config.path(DOMAIN, f"{entry.entry_id}.db"))
+    await store.open()
+    system = CentralSystem(
+        central_system_config(options, ssl_context),
+        store,
+        HassHooks(hass, entry.entry_id),
+    )
+    try:
+        await system.load()
+        await system.start()
+    except OSError as err:
+        await system.stop()
+        await store.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="port_in_use",
+            translation_placeholders={"port": str(system.config.port)},
+        ) from err
+    entry.runtime_data = RuntimeData(system=system, store=store)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> None:
+    """Restart the central system with the new settings."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> bool:
+    """Stop the central system and close the store."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.system.stop()
+        await entry.runtime_data.store.close()
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,
+    entry: EnergyCoordinatorConfigEntry,
+    device_entry: dr.DeviceEntry,
+) -> bool:
+    """Let the owner delete a charger device; it must ask again to be added."""
+    system = entry.runtime_data.system
+    for domain, identifier in device_entry.identifiers:
+        if domain == DOMAIN and identifier in system.chargers:
+            await system.forget(identifier)
+    return True

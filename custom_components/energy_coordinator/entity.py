@@ -1,0 +1,102 @@
+"""Base class of every charger entity, and the devices chargers appear as.
+
+A charger is one device; when it has several connectors, each connector is a device
+too (via the charger). Entities listen to their own charger's `ChargerState` only and
+write their state when what they show changed, so a frame from one charger never
+wakes another charger's entities and a repeated value writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import DOMAIN
+from .csms.model import ChargerState, ConnectorState
+from .csms.server import CentralSystem
+
+
+def charger_device_info(charger: ChargerState) -> DeviceInfo:
+    """The device of a charger, with vendor, model and firmware."""
+    info = charger.info
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger.charger_id)},
+        name=charger.charger_id,
+        manufacturer=info.vendor,
+        model=info.model,
+        serial_number=info.serial_number,
+        sw_version=info.firmware_version,
+    )
+
+
+def connector_device_info(charger: ChargerState, connector_id: int) -> DeviceInfo:
+    """The device of one connector of a multi-connector charger."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{charger.charger_id}/{connector_id}")},
+        name=f"{charger.charger_id} connector {connector_id}",
+        manufacturer=charger.info.vendor,
+        model=charger.info.model,
+        via_device=(DOMAIN, charger.charger_id),
+    )
+
+
+class ChargerEntity(Entity):
+    """An entity of one charger, or of one of its connectors."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        system: CentralSystem,
+        charger: ChargerState,
+        description: EntityDescription,
+        connector_id: int | None = None,
+    ) -> None:
+        """Bind the entity to its charger (and connector)."""
+        self.entity_description = description
+        self.system = system
+        self.charger = charger
+        self.connector_id = connector_id
+        scope = "" if connector_id is None else f"_{connector_id}"
+        self._attr_unique_id = f"{charger.charger_id}{scope}_{description.key}"
+        if connector_id is None or len(charger.connectors) <= 1:
+            self._attr_device_info = charger_device_info(charger)
+        else:
+            self._attr_device_info = connector_device_info(charger, connector_id)
+        self._last_shown: Any = None
+
+    @property
+    def connector(self) -> ConnectorState:
+        """The connector this entity shows (connector 1 for charger entities)."""
+        return self.charger.connector(self.connector_id or 1)
+
+    @property
+    def available(self) -> bool:
+        """Available while the charger is heard from."""
+        return self.charger.online
+
+    def shown(self) -> Any:
+        """What the entity currently shows; a change triggers a state write.
+
+        Subclasses return their value (and attributes) here.
+        """
+        return None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow this charger's changes."""
+        await super().async_added_to_hass()
+        self._last_shown = (self.available, self.shown())
+        remove: Callable[[], None] = self.charger.add_listener(self._charger_changed)
+        self.async_on_remove(remove)
+
+    @callback
+    def _charger_changed(self) -> None:
+        current = (self.available, self.shown())
+        if current != self._last_shown:
+            self._last_shown = current
+            self.async_write_ha_state()

@@ -1,0 +1,87 @@
+"""Fixtures for tests that run the integration in a real Home Assistant core."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let HA load the integration from custom_components/."""
+
+
+def free_port() -> int:
+    """A TCP port that is free right now on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+type SetupSite = Callable[..., Coroutine[Any, Any, EnergyCoordinatorConfigEntry]]
+
+
+@pytest.fixture
+async def setup_site(
+    hass: HomeAssistant, socket_enabled: None
+) -> AsyncIterator[SetupSite]:
+    """Add a site through the config flow; returns its loaded entry.
+
+    Keyword arguments are form fields (charger_policy, charger_password, ...);
+    `options=` sets options afterwards through the options flow.
+    """
+
+    async def setup(options: dict[str, Any] | None = None, **fields: Any) -> Any:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "user"}
+        )
+        data = {
+            "site_name": "Home",
+            "ocpp_port": free_port(),
+            "charger_policy": "accept",
+            **fields,
+        }
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        entry = result["result"]
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        if options:
+            flow = await hass.config_entries.options.async_init(entry.entry_id)
+            current = {**entry.data, **entry.options}
+            merged = {
+                k: current[k] for k in ("ocpp_port", "charger_policy") if k in current
+            }
+            merged |= {
+                "tag_policy": "accept",
+                "remote_id_tag": "energy-coordinator",
+                "heartbeat_interval": 60,
+                **options,
+            }
+            result = await hass.config_entries.options.async_configure(
+                flow["flow_id"], merged
+            )
+            assert result["type"] is FlowResultType.CREATE_ENTRY, result
+            await hass.async_block_till_done()
+            assert entry.state is ConfigEntryState.LOADED
+        return entry
+
+    yield setup
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def ocpp_url(entry: EnergyCoordinatorConfigEntry, charger_id: str) -> str:
+    """The URL a charger of this site connects to."""
+    return f"ws://127.0.0.1:{entry.runtime_data.system.port}/{charger_id}"
