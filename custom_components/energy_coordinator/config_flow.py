@@ -147,9 +147,12 @@ async def _validate_server(
             continue
         if {**other.data, **other.options}.get(CONF_OCPP_PORT) == port:
             errors[CONF_OCPP_PORT] = "port_in_use"
-    if not errors and port != own_port:
-        if not await hass.async_add_executor_job(_port_free, port):
-            errors[CONF_OCPP_PORT] = "port_in_use"
+    if (
+        not errors
+        and port != own_port
+        and not await hass.async_add_executor_job(_port_free, port)
+    ):
+        errors[CONF_OCPP_PORT] = "port_in_use"
 
     certfile = (user_input.get(CONF_SSL_CERTFILE) or "").strip()
     keyfile = (user_input.get(CONF_SSL_KEYFILE) or "").strip()

@@ -1,0 +1,371 @@
+"""Config flow: user step, errors, options, reconfigure, charger discovery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ClientChargePoint16
+from ocpp.v16 import call
+from ocpp.v16.enums import Action, RegistrationStatus
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from custom_components.energy_coordinator.const import DOMAIN
+
+from .conftest import SetupSite, free_port, ocpp_url
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+async def _start_flow(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return dict(result)
+
+
+async def _reconfigure(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry_id}
+    )
+    return dict(result)
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = tmp_path / "cert.pem"
+    key_path = tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def test_user_step_creates_a_site(hass: HomeAssistant) -> None:
+    """The user step with defaults creates and loads the site."""
+    result = await _start_flow(hass)
+    port = free_port()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Casa", "ocpp_port": port, "charger_policy": "ask"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Casa"
+    entry = result["result"]
+    assert entry.data["ocpp_port"] == port
+    assert entry.data["charger_policy"] == "ask"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.system.port == port
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_port_in_use_is_a_form_error(hass: HomeAssistant) -> None:
+    """A taken port is shown on the form and nothing is created."""
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = await _start_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {"site_name": "Home", "ocpp_port": port, "charger_policy": "ask"},
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"ocpp_port": "port_in_use"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+    # The form keeps working once the port is fixed.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Home", "ocpp_port": free_port(), "charger_policy": "ask"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_port_of_another_site_is_refused(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Two sites cannot share a port."""
+    entry = await setup_site()
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Other",
+            "ocpp_port": entry.data["ocpp_port"],
+            "charger_policy": "ask",
+        },
+    )
+    assert result["errors"] == {"ocpp_port": "port_in_use"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"ssl_certfile": "/nonexistent/cert.pem"}, {"base": "certificate_pair"}),
+        (
+            {"ssl_certfile": "/nonexistent/c.pem", "ssl_keyfile": "/nonexistent/k"},
+            {"ssl_certfile": "file_not_found"},
+        ),
+    ],
+)
+async def test_certificate_errors(
+    hass: HomeAssistant, fields: dict[str, str], errors: dict[str, str]
+) -> None:
+    """Half a certificate pair or missing files are form errors."""
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Home", "ocpp_port": free_port(), **fields},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+
+
+async def test_unloadable_certificate(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Files that are not a certificate and key are refused."""
+    bad_cert = tmp_path / "c.pem"
+    bad_key = tmp_path / "k.pem"
+    bad_cert.write_text("not a certificate")
+    bad_key.write_text("not a key")
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": free_port(),
+            "ssl_certfile": str(bad_cert),
+            "ssl_keyfile": str(bad_key),
+        },
+    )
+    assert result["errors"] == {"base": "invalid_certificate"}
+
+
+async def test_tls_site_serves_wss(hass: HomeAssistant, tmp_path: Path) -> None:
+    """With a certificate chargers connect over wss:// (security profile 2)."""
+    certfile, keyfile = _self_signed(tmp_path)
+    result = await _start_flow(hass)
+    port = free_port()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": port,
+            "ssl_certfile": certfile,
+            "ssl_keyfile": keyfile,
+            "charger_policy": "accept",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    client_ctx = ssl.create_default_context(cafile=certfile)
+    client_ctx.check_hostname = False
+    async with connect(
+        f"wss://127.0.0.1:{port}/TLS1", subprotocols=["ocpp1.6"], ssl=client_ctx
+    ) as ws:
+        assert ws.subprotocol == "ocpp1.6"
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_options_flow_changes_settings(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Options change the running central system (the entry reloads)."""
+    entry = await setup_site()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    new_port = free_port()
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "ocpp_port": new_port,
+            "charger_policy": "reject",
+            "charger_password": "s3cret",
+            "tag_policy": "reject",
+            "remote_id_tag": "HA-REMOTE",
+            "heartbeat_interval": 30,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    config = entry.runtime_data.system.config
+    assert config.port == new_port
+    assert config.charger_policy == "reject"
+    assert config.tag_policy == "reject"
+    assert config.remote_id_tag == "HA-REMOTE"
+    assert config.heartbeat_interval == 30
+    assert config.password == "s3cret"
+
+
+async def test_options_flow_port_in_use(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A taken port in the options is a form error and changes nothing."""
+    entry = await setup_site()
+    old_port = entry.runtime_data.system.port
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                "ocpp_port": busy.getsockname()[1],
+                "charger_policy": "accept",
+                "tag_policy": "accept",
+                "remote_id_tag": "x",
+                "heartbeat_interval": 60,
+            },
+        )
+    assert result["errors"] == {"ocpp_port": "port_in_use"}
+    assert entry.runtime_data.system.port == old_port
+
+
+async def test_reconfigure(hass: HomeAssistant, setup_site: SetupSite) -> None:
+    """Reconfigure changes name and port; keeping the own port is allowed."""
+    entry = await setup_site()
+    own_port = entry.runtime_data.system.port
+    result = await _reconfigure(hass, entry.entry_id)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Cabin", "ocpp_port": own_port, "charger_policy": "accept"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.title == "Cabin"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.system.port == own_port
+
+    new_port = free_port()
+    result = await _reconfigure(hass, entry.entry_id)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Cabin", "ocpp_port": new_port, "charger_policy": "ask"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.runtime_data.system.port == new_port
+    assert entry.runtime_data.system.config.charger_policy == "ask"
+
+
+class _BootingCharger(ClientChargePoint16):  # type: ignore[misc]
+    """A 1.6 charger that boots and reboots when asked."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.boot_statuses: list[str] = []
+        self.triggered = asyncio.Event()
+
+    async def boot(self) -> str:
+        result = await self.call(
+            call.BootNotification(
+                charge_point_vendor="Acme", charge_point_model="Wallbox 1"
+            )
+        )
+        self.boot_statuses.append(result.status)
+        return str(result.status)
+
+    @on(Action.trigger_message)
+    def on_trigger(self, requested_message: str, **kwargs: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        self.triggered.set()
+        return call_result.TriggerMessage(status="Accepted")
+
+
+async def test_unknown_charger_is_discovered_and_added(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Under `ask` a new charger is Pending until the owner adds it."""
+    entry = await setup_site(charger_policy="ask")
+    async with connect(ocpp_url(entry, "NEW1"), subprotocols=["ocpp1.6"]) as ws:
+        charger = _BootingCharger("NEW1", ws)
+        task = asyncio.create_task(charger.start())
+        try:
+            assert await charger.boot() == RegistrationStatus.pending
+            await hass.async_block_till_done()
+            flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            assert len(flows) == 1
+            flow = flows[0]
+            assert flow["step_id"] == "confirm_charger"
+            assert flow["context"]["title_placeholders"] == {"charger_id": "NEW1"}
+            # A second boot does not ask twice.
+            assert await charger.boot() == RegistrationStatus.pending
+            await hass.async_block_till_done()
+            assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+
+            result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+            assert result["type"] is FlowResultType.ABORT
+            assert result["reason"] == "charger_added"
+            # We ask the charger to boot again, and now it is accepted.
+            await asyncio.wait_for(charger.triggered.wait(), 5)
+            assert await charger.boot() == RegistrationStatus.accepted
+            assert entry.runtime_data.system.is_approved("NEW1")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    # Approval is durable: after a reload the charger is accepted at once.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.system.is_approved("NEW1")
+
+
+async def test_rejected_and_wrong_password_refused_at_handshake(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Reject policy answers 404, a wrong password 401; nothing else changes."""
+    entry = await setup_site(charger_policy="reject", charger_password="pw")
+    with pytest.raises(InvalidStatus) as err:
+        async with connect(ocpp_url(entry, "X"), subprotocols=["ocpp1.6"]):
+            pass
+    assert err.value.response.status_code == 401
+    url = ocpp_url(entry, "X").replace("ws://", "ws://X:pw@")
+    with pytest.raises(InvalidStatus) as err:
+        async with connect(url, subprotocols=["ocpp1.6"]):
+            pass
+    assert err.value.response.status_code == 404
+    assert "X" not in entry.runtime_data.system.chargers
