@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +140,7 @@ class ChargePointLink(abc.ABC):
         if len(raw_msg) > MAX_FRAME_CHARS:
             _LOGGER.warning("%s: frame of %d characters refused", self.id, len(raw_msg))
             await self._reply_error(
-                _guess_unique_id(raw_msg[:256]),
+                _leading_unique_id(raw_msg[:256]),
                 self.format_error_code,
                 f"Frame larger than {MAX_FRAME_CHARS} characters",
             )
@@ -426,6 +427,16 @@ def _guess_unique_id(raw: str) -> str:
     if isinstance(data, list) and len(data) > 1 and isinstance(data[1], str):
         return data[1][:36]
     return "-1"
+
+
+#: The start of a frame up to its unique id: `[<type>, "<id>"`.
+_FRAME_HEAD = re.compile(r'\s*\[\s*\d+\s*,\s*"([^"\\]{1,36})"')
+
+
+def _leading_unique_id(head: str) -> str:
+    """The unique id at the start of a frame too big to parse, else "-1"."""
+    match = _FRAME_HEAD.match(head)
+    return match.group(1) if match else "-1"
 
 
 def _log_task_error(task: asyncio.Task[Any]) -> None:

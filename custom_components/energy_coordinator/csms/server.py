@@ -17,7 +17,8 @@ import enum
 import hmac
 import logging
 import ssl
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
 from urllib.parse import unquote
@@ -26,6 +27,7 @@ import ocpp.messages
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from .commands import ChargerNotConnected, IdTagEntry
 from .link import ChargePointLink, transaction_from_record, utcnow
@@ -71,7 +73,6 @@ class CentralSystemConfig:
     heartbeat_interval: int = 60
     response_timeout: float = 30.0
     remote_id_tag: str = "energy-coordinator"
-    extra_subprotocols: tuple[str, ...] = field(default_factory=tuple)
 
 
 class CentralSystemHooks(Protocol):
@@ -137,9 +138,9 @@ class CentralSystem:
                 conn.last_session_start = last.start_time
                 conn.last_session_stop = last.stop_time
         for session in await self.store.open_sessions():
-            charger = self.chargers.get(session.charger_id)
-            if charger is not None:
-                conn = charger.connector(session.connector_id)
+            owner = self.chargers.get(session.charger_id)
+            if owner is not None:
+                conn = owner.connector(session.connector_id)
                 conn.transaction = transaction_from_record(session)
         for tag in await self.store.tags():
             self.tags[tag.id_tag] = IdTagEntry(
@@ -153,7 +154,8 @@ class CentralSystem:
             self.config.host,
             self.config.port,
             ssl=self.config.ssl_context,
-            subprotocols=[*SUBPROTOCOLS, *self.config.extra_subprotocols],  # type: ignore[list-item]
+            subprotocols=[Subprotocol(p) for p in SUBPROTOCOLS],
+            select_subprotocol=_select_subprotocol,
             process_request=self._process_request,
             max_size=MAX_WS_FRAME,
             compression=None,
@@ -431,3 +433,13 @@ class CentralSystem:
                 charger.connected = False
                 charger.notify()
                 _LOGGER.debug("Charger %s disconnected", charger_id)
+
+
+def _select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """Our first version the charger offers; none offered (or none known) -> 1.6."""
+    for candidate in SUBPROTOCOLS:
+        if candidate in offered:
+            return Subprotocol(candidate)
+    return None
