@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Mapping
+from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -64,18 +66,18 @@ def build_ssl_context(certfile: str, keyfile: str) -> ssl.SSLContext:
 
 
 def central_system_config(
-    options: dict[str, object], ssl_context: ssl.SSLContext | None
+    options: Mapping[str, Any], ssl_context: ssl.SSLContext | None
 ) -> CentralSystemConfig:
     """The central system settings of an entry."""
     return CentralSystemConfig(
         host=OCPP_HOST,
-        port=int(options.get(CONF_OCPP_PORT, DEFAULT_OCPP_PORT)),  # type: ignore[call-overload]
+        port=int(options.get(CONF_OCPP_PORT, DEFAULT_OCPP_PORT)),
         ssl_context=ssl_context,
         password=str(options.get(CONF_CHARGER_PASSWORD) or "") or None,
         charger_policy=ChargerPolicy(options.get(CONF_CHARGER_POLICY, "ask")),
         tag_policy=TagPolicy(options.get(CONF_TAG_POLICY, "accept")),
         heartbeat_interval=int(
-            options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)  # type: ignore[call-overload]
+            options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
         ),
         response_timeout=RESPONSE_TIMEOUT,
         remote_id_tag=str(options.get(CONF_REMOTE_ID_TAG) or DEFAULT_REMOTE_ID_TAG),

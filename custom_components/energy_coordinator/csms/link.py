@@ -286,12 +286,22 @@ class ChargePointLink(abc.ABC):
         connector_id: int,
         id_tag: str | None,
         start_time: datetime,
-        meter_start_wh: float,
+        meter_start_wh: float | None,
         transaction_id: str | None = None,
         evse_id: int | None = None,
         seq_no: int | None = None,
     ) -> Transaction:
-        """Store a new (or repeated) transaction and make it the connector's."""
+        """Store a new (or repeated) transaction and make it the connector's.
+
+        Returns the connector's own `Transaction` object (meter it, not a copy).
+        Without `meter_start_wh` the connector's last known register is used, or,
+        when none is known, the first register read in the transaction.
+        """
+        total = self.system.energy_total(self.id, connector_id)
+        pending = False
+        if meter_start_wh is None:
+            pending = total.last_register_wh is None
+            meter_start_wh = total.last_register_wh or 0.0
         record = await self.system.store.start_session(
             self.id,
             connector_id,
@@ -303,21 +313,29 @@ class ChargePointLink(abc.ABC):
             seq_no=seq_no,
         )
         conn = self.charger.connector(connector_id)
-        total = self.system.energy_total(self.id, connector_id)
-        if total.last_register_wh is None or meter_start_wh < total.last_register_wh:
+        if not pending and (
+            total.last_register_wh is None or meter_start_wh < total.last_register_wh
+        ):
             # New or reset meter: count this session from its start value.
             total = EnergyTotal(total.total_wh, meter_start_wh)
             self.system.set_energy_total(self.id, connector_id, total)
             await self.system.store.save_energy_total(self.id, connector_id, total)
+        transaction = _transaction(record)
+        transaction.meter_start_pending = pending and record.energy_wh == 0
         if record.stop_time is not None:  # a repeat of a finished transaction
             conn.transaction = None
-        else:
-            conn.transaction = _transaction(record)
-            conn.last_session_energy_wh = record.energy_wh
-            conn.last_session_id_tag = record.id_tag
-            conn.last_session_start = record.start_time
-            conn.last_session_stop = None
-        return _transaction(record)
+            return transaction
+        if (
+            conn.transaction is not None
+            and conn.transaction.session_id == record.session_id
+        ):
+            return conn.transaction  # a repeated start of the running one
+        conn.transaction = transaction
+        conn.last_session_energy_wh = record.energy_wh
+        conn.last_session_id_tag = record.id_tag
+        conn.last_session_start = record.start_time
+        conn.last_session_stop = None
+        return transaction
 
     async def record_register(
         self,
@@ -327,6 +345,11 @@ class ChargePointLink(abc.ABC):
         seq_no: int | None = None,
     ) -> None:
         """Advance the energy total and the transaction's meter, durably."""
+        if transaction is not None and transaction.meter_start_pending:
+            transaction.meter_start_pending = False
+            transaction.meter_start_wh = register_wh
+            transaction.meter_last_wh = register_wh
+            await self.system.store.set_meter_start(transaction.session_id, register_wh)
         old = self.system.energy_total(self.id, connector_id)
         total = advance_total(old, register_wh)
         meter: float | None = None

@@ -93,6 +93,8 @@ class Transaction:
     meter_last_wh: float
     evse_id: int | None = None  # 2.0.1 only
     last_seq_no: int | None = None  # 2.0.1 TransactionEvent seqNo
+    # True while the start register is unknown: the first register read becomes it.
+    meter_start_pending: bool = False
 
     @property
     def energy_wh(self) -> float:

@@ -308,6 +308,18 @@ class SessionStore:
 
         await self._run(job)
 
+    async def set_meter_start(self, session_id: int, meter_start_wh: float) -> None:
+        """Fix the start register of a session opened without one."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE sessions SET meter_start_wh=?, meter_last_wh=?, energy_wh=0"
+                " WHERE session_id=? AND stop_time IS NULL",
+                (meter_start_wh, meter_start_wh, session_id),
+            )
+
+        await self._run(job)
+
     async def finish_session(
         self,
         session_id: int,
