@@ -1,13 +1,74 @@
-"""button entities of chargers (placeholder until the entity platforms land)."""
+"""Button entities of chargers and connectors.
+
+Charger: reset (soft: the charger reboots when idle) and hard reset (immediate,
+disabled by default). Connector: unlock the cable.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .command_errors import command_errors
+from .csms.commands import ResetKind
+from .csms.link import ChargePointLink
+from .csms.model import ChargerState
+from .csms.server import CentralSystem
+from .entity import ChargerEntity
+from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerButtonEntityDescription(ButtonEntityDescription):
+    """A button of a whole charger."""
+
+    press_fn: Callable[[ChargePointLink], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorButtonEntityDescription(ButtonEntityDescription):
+    """A button of one connector."""
+
+    press_fn: Callable[[ChargePointLink, int], Awaitable[None]]
+
+
+CHARGER_BUTTONS: tuple[ChargerButtonEntityDescription, ...] = (
+    ChargerButtonEntityDescription(
+        key="reset",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda link: link.reset(ResetKind.SOFT),
+    ),
+    ChargerButtonEntityDescription(
+        key="hard_reset",
+        translation_key="hard_reset",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
+        press_fn=lambda link: link.reset(ResetKind.HARD),
+    ),
+)
+
+CONNECTOR_BUTTONS: tuple[ConnectorButtonEntityDescription, ...] = (
+    ConnectorButtonEntityDescription(
+        key="unlock",
+        translation_key="unlock",
+        press_fn=lambda link, connector_id: link.unlock(connector_id),
+    ),
+)
 
 
 async def async_setup_entry(
@@ -15,4 +76,57 @@ async def async_setup_entry(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the platform."""
+    """Add the buttons of every charger and connector, now and later."""
+
+    def charger_buttons(
+        system: CentralSystem, charger: ChargerState
+    ) -> Iterable[ChargerEntity]:
+        return [
+            ChargerButtonEntity(system, charger, description)
+            for description in CHARGER_BUTTONS
+        ]
+
+    def connector_buttons(
+        system: CentralSystem, charger: ChargerState, connector_id: int
+    ) -> Iterable[ChargerEntity]:
+        return [
+            ConnectorButtonEntity(system, charger, description, connector_id)
+            for description in CONNECTOR_BUTTONS
+        ]
+
+    async_setup_charger_platform(
+        hass, entry, async_add_entities, charger_buttons, connector_buttons
+    )
+
+
+class ChargerButtonEntity(ChargerEntity, ButtonEntity):
+    """A button of a whole charger."""
+
+    entity_description: ChargerButtonEntityDescription
+
+    def shown(self) -> Any:
+        """A button shows only when it was last pressed (written by HA)."""
+        return None
+
+    async def async_press(self) -> None:
+        """Send the command."""
+        with command_errors():
+            link = self.system.link(self.charger.charger_id)
+            await self.entity_description.press_fn(link)
+
+
+class ConnectorButtonEntity(ChargerEntity, ButtonEntity):
+    """A button of one connector."""
+
+    entity_description: ConnectorButtonEntityDescription
+
+    def shown(self) -> Any:
+        """A button shows only when it was last pressed (written by HA)."""
+        return None
+
+    async def async_press(self) -> None:
+        """Send the command."""
+        assert self.connector_id is not None
+        with command_errors():
+            link = self.system.link(self.charger.charger_id)
+            await self.entity_description.press_fn(link, self.connector_id)

@@ -1,13 +1,58 @@
-"""number entities of chargers (placeholder until the entity platforms land)."""
+"""Number entities of connectors: the maximum charging current.
+
+Setting it sends a charging profile with a current limit for the connector (0 pauses
+charging without ending the session); it shows the limit the charger last accepted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .command_errors import command_errors
+from .csms.commands import ChargingLimit, LimitUnit
+from .csms.model import ChargerState, ConnectorState
+from .csms.server import CentralSystem
+from .entity import ChargerEntity
+from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorNumberEntityDescription(NumberEntityDescription):
+    """A number of one connector."""
+
+    value_fn: Callable[[ConnectorState], float | None]
+    limit_unit: LimitUnit
+
+
+CONNECTOR_NUMBERS: tuple[ConnectorNumberEntityDescription, ...] = (
+    ConnectorNumberEntityDescription(
+        key="max_current",
+        translation_key="max_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=0,
+        native_max_value=32,
+        native_step=1,
+        mode=NumberMode.BOX,
+        limit_unit=LimitUnit.AMPERE,
+        value_fn=lambda conn: conn.current_limit_a,
+    ),
+)
 
 
 async def async_setup_entry(
@@ -15,4 +60,41 @@ async def async_setup_entry(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the platform."""
+    """Add the numbers of every connector, now and later."""
+
+    def connector_numbers(
+        system: CentralSystem, charger: ChargerState, connector_id: int
+    ) -> Iterable[ChargerEntity]:
+        return [
+            ConnectorNumberEntity(system, charger, description, connector_id)
+            for description in CONNECTOR_NUMBERS
+        ]
+
+    async_setup_charger_platform(
+        hass, entry, async_add_entities, connector_entities=connector_numbers
+    )
+
+
+class ConnectorNumberEntity(ChargerEntity, NumberEntity):
+    """A number of one connector."""
+
+    entity_description: ConnectorNumberEntityDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The limit the charger accepted last."""
+        return self.entity_description.value_fn(self.connector)
+
+    def shown(self) -> Any:
+        """The value."""
+        return self.native_value
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Send the limit to the charger."""
+        assert self.connector_id is not None
+        limit = ChargingLimit(
+            value, self.entity_description.limit_unit, self.connector_id
+        )
+        with command_errors():
+            await self.system.link(self.charger.charger_id).set_charging_limit(limit)
+        self._charger_changed()

@@ -1,0 +1,570 @@
+"""The charger entities in a real HA core, fed by a real OCPP 1.6J client.
+
+A scripted charge point (the `ocpp` library's client ChargePoint) connects over a
+websocket on 127.0.0.1; the tests check what HA shows (states, attributes, units,
+device classes, devices) and what the charger receives when entities are used.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import translation
+from ocpp.v16 import call
+
+from custom_components import energy_coordinator
+from custom_components.energy_coordinator import (
+    binary_sensor,
+    button,
+    number,
+    sensor,
+    switch,
+)
+from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
+from tests.csms.ocpp16_client import FakeCharger, fake_charger, wait_until
+
+from .conftest import SetupSite
+
+CP = "CP1"
+
+
+def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    """The entity id of one of our entities, by unique id."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert found is not None, f"{platform} {unique_id} not registered"
+    return found
+
+
+def state(hass: HomeAssistant, platform: str, unique_id: str) -> Any:
+    """The HA state of one of our entities."""
+    current = hass.states.get(entity_id(hass, platform, unique_id))
+    assert current is not None, unique_id
+    return current
+
+
+async def status(charger: FakeCharger, connector_id: int, value: str) -> None:
+    """Send a StatusNotification."""
+    await charger.send(
+        call.StatusNotification(
+            connector_id=connector_id, error_code="NoError", status=value
+        )
+    )
+
+
+def sample(measurand: str, value: float, unit: str, phase: str | None = None) -> dict:
+    """One sampledValue."""
+    item = {"measurand": measurand, "value": str(value), "unit": unit}
+    if phase:
+        item["phase"] = phase
+    return item
+
+
+async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) -> None:
+    """Boot the charger and report its connectors as Available."""
+    await charger.boot()
+    await status(charger, 0, "Available")
+    for connector_id in connectors or (1,):
+        await status(charger, connector_id, "Available")
+    await hass.async_block_till_done()
+
+
+async def test_entities_of_a_charger(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A booted charger shows its status, meter values and diagnostics."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        await status(charger, 1, "Preparing")
+        await charger.meter(
+            1,
+            None,
+            sample("Power.Active.Import", 7.2, "kW"),
+            sample("Current.Import", 10.1, "A", "L1"),
+            sample("Current.Import", 10.2, "A", "L2"),
+            sample("Current.Import", 10.3, "A", "L3"),
+            sample("Voltage", 230, "V", "L1-N"),
+            sample("Energy.Active.Import.Register", 2.5, "kWh"),
+        )
+        await hass.async_block_till_done()
+
+        # Device of the charger, from the BootNotification.
+        device = dr.async_get(hass).async_get_device({(DOMAIN, CP)})
+        assert device is not None
+        assert (device.manufacturer, device.model) == ("Acme", "Wallbox X")
+        assert (device.serial_number, device.sw_version) == ("SN-1", "1.2.3")
+
+        charger_status = state(hass, "sensor", f"{CP}_status")
+        assert charger_status.state == "available"
+        assert charger_status.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENUM
+        assert "inoperative" in charger_status.attributes["options"]
+        assert "unknown" not in charger_status.attributes["options"]
+        assert state(hass, "sensor", f"{CP}_1_connector_status").state == "preparing"
+        assert state(hass, "sensor", f"{CP}_1_error_code").state == "NoError"
+        assert state(hass, "sensor", f"{CP}_ocpp_version").state == "ocpp16"
+        assert state(hass, "binary_sensor", f"{CP}_connected").state == STATE_ON
+        assert state(hass, "binary_sensor", f"{CP}_1_plugged").state == STATE_ON
+        assert state(hass, "binary_sensor", f"{CP}_1_charging").state == STATE_OFF
+
+        power = state(hass, "sensor", f"{CP}_1_power")
+        assert float(power.state) == 7200
+        assert power.attributes[ATTR_UNIT_OF_MEASUREMENT] == "W"
+        assert power.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.POWER
+        assert power.attributes["state_class"] == SensorStateClass.MEASUREMENT
+
+        current = state(hass, "sensor", f"{CP}_1_current")
+        assert current.attributes[ATTR_UNIT_OF_MEASUREMENT] == "A"
+        assert current.attributes["state_class"] == SensorStateClass.MEASUREMENT
+        assert (
+            current.attributes["l1"],
+            current.attributes["l2"],
+            current.attributes["l3"],
+        ) == (10.1, 10.2, 10.3)
+        voltage = state(hass, "sensor", f"{CP}_1_voltage")
+        assert float(voltage.state) == 230
+        assert voltage.attributes[ATTR_UNIT_OF_MEASUREMENT] == "V"
+
+        energy = state(hass, "sensor", f"{CP}_1_energy")
+        assert energy.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
+        assert energy.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENERGY
+        assert energy.attributes["state_class"] == SensorStateClass.TOTAL_INCREASING
+        session = state(hass, "sensor", f"{CP}_1_session_energy")
+        assert session.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENERGY
+        assert session.attributes["state_class"] == SensorStateClass.TOTAL_INCREASING
+        assert session.state == "0.0"
+        duration = state(hass, "sensor", f"{CP}_1_session_duration")
+        assert duration.state == STATE_UNKNOWN
+        assert duration.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.DURATION
+
+        # Translated names (has_entity_name: device name + entity name).
+        assert energy.attributes["friendly_name"] == f"{CP} Total energy"
+        assert charger_status.attributes["friendly_name"] == f"{CP} Status"
+        unlock = state(hass, "button", f"{CP}_1_unlock")
+        assert unlock.attributes["friendly_name"] == f"{CP} Unlock cable"
+        assert state(hass, "button", f"{CP}_reset").attributes[ATTR_DEVICE_CLASS] == (
+            "restart"
+        )
+
+        # Noisy and rarely needed entities are disabled by default.
+        registry = er.async_get(hass)
+        for platform, unique_id in (
+            ("sensor", f"{CP}_1_soc"),
+            ("sensor", f"{CP}_1_current_offered"),
+            ("sensor", f"{CP}_1_temperature"),
+            ("sensor", f"{CP}_last_seen"),
+            ("button", f"{CP}_hard_reset"),
+        ):
+            reg_entry = registry.async_get(entity_id(hass, platform, unique_id))
+            assert reg_entry is not None
+            assert reg_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        connected = registry.async_get(
+            entity_id(hass, "binary_sensor", f"{CP}_connected")
+        )
+        assert connected is not None
+        assert connected.entity_category is EntityCategory.DIAGNOSTIC
+
+        # A transaction: charging, session energy and id tag.
+        tx = await charger.start_tx(1, meter_start=2500, id_tag="CARD-7")
+        await status(charger, 1, "Charging")
+        await charger.meter(1, tx, sample("Energy.Active.Import.Register", 3750, "Wh"))
+        assert state(hass, "binary_sensor", f"{CP}_1_charging").state == STATE_ON
+        assert state(hass, "switch", f"{CP}_1_charge").state == STATE_ON
+        assert float(state(hass, "sensor", f"{CP}_1_session_energy").state) == 1.25
+        assert float(state(hass, "sensor", f"{CP}_1_energy").state) == 1.25
+        assert state(hass, "sensor", f"{CP}_1_id_tag").state == "CARD-7"
+        assert state(hass, "sensor", f"{CP}_1_session_duration").state == "0"
+
+
+async def test_commands_reach_the_charger(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Switches, the number and buttons send their OCPP calls."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        charge = entity_id(hass, "switch", f"{CP}_1_charge")
+        assert hass.states.get(charge).state == STATE_OFF
+
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: charge}, blocking=True
+        )
+        assert charger.frames("RemoteStartTransaction") == [
+            {"connectorId": 1, "idTag": "energy-coordinator"}
+        ]
+        # The state follows the charger, not the button.
+        assert hass.states.get(charge).state == STATE_OFF
+        tx = await charger.start_tx(1, id_tag="energy-coordinator")
+        assert hass.states.get(charge).state == STATE_ON
+
+        await hass.services.async_call(
+            "switch", "turn_off", {ATTR_ENTITY_ID: charge}, blocking=True
+        )
+        assert charger.frames("RemoteStopTransaction") == [{"transactionId": tx}]
+
+        availability = entity_id(hass, "switch", f"{CP}_1_availability")
+        assert hass.states.get(availability).state == STATE_ON
+        await hass.services.async_call(
+            "switch", "turn_off", {ATTR_ENTITY_ID: availability}, blocking=True
+        )
+        assert charger.frames("ChangeAvailability") == [
+            {"connectorId": 1, "type": "Inoperative"}
+        ]
+        assert hass.states.get(availability).state == STATE_OFF
+
+        max_current = entity_id(hass, "number", f"{CP}_1_max_current")
+        number = hass.states.get(max_current)
+        assert number.state == STATE_UNKNOWN
+        assert (number.attributes["min"], number.attributes["max"]) == (0, 32)
+        assert number.attributes[ATTR_UNIT_OF_MEASUREMENT] == "A"
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {ATTR_ENTITY_ID: max_current, "value": 10},
+            blocking=True,
+        )
+        (profile,) = charger.frames("SetChargingProfile")
+        assert profile["connectorId"] == 1
+        schedule = profile["csChargingProfiles"]["chargingSchedule"]
+        assert schedule["chargingRateUnit"] == "A"
+        assert schedule["chargingSchedulePeriod"][0]["limit"] == 10
+        assert float(hass.states.get(max_current).state) == 10
+        assert float(state(hass, "sensor", f"{CP}_1_current_limit").state) == 10
+
+        for unique_id in (f"{CP}_reset", f"{CP}_1_unlock"):
+            await hass.services.async_call(
+                "button",
+                "press",
+                {ATTR_ENTITY_ID: entity_id(hass, "button", unique_id)},
+                blocking=True,
+            )
+        assert charger.frames("Reset") == [{"type": "Soft"}]
+        assert charger.frames("UnlockConnector") == [{"connectorId": 1}]
+
+
+async def test_refused_command_raises_translated_error(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A refusal, an unknown transaction or a lost charger: a translated error."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        charger.statuses["RemoteStartTransaction"] = "Rejected"
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "switch",
+                "turn_on",
+                {ATTR_ENTITY_ID: entity_id(hass, "switch", f"{CP}_1_charge")},
+                blocking=True,
+            )
+        assert err.value.translation_key == "command_rejected"
+        assert str(err.value) == (
+            f"Charger {CP} refused RemoteStartTransaction (status Rejected)"
+        )
+        charger.statuses["UnlockConnector"] = "UnlockFailed"
+        with pytest.raises(HomeAssistantError, match="refused UnlockConnector"):
+            await hass.services.async_call(
+                "button",
+                "press",
+                {ATTR_ENTITY_ID: entity_id(hass, "button", f"{CP}_1_unlock")},
+                blocking=True,
+            )
+    # The connection closed; the charger is not yet judged offline.
+    await wait_until(lambda: CP not in system.links)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "button",
+            "press",
+            {ATTR_ENTITY_ID: entity_id(hass, "button", f"{CP}_reset")},
+            blocking=True,
+        )
+    assert str(err.value) == f"Charger {CP} is not connected"
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor", f"{CP}_connected").state == STATE_OFF
+
+
+async def test_silent_charger_goes_unavailable(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """No frame for 3 heartbeat intervals: unavailable; the next frame: back."""
+    entry = await setup_site()
+    # The options form allows 10 s at least; a 1 s interval keeps the test short.
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "heartbeat_interval": 1}
+    )
+    await hass.async_block_till_done()
+    system = entry.runtime_data.system
+    assert system.config.heartbeat_interval == 1
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        power = entity_id(hass, "sensor", f"{CP}_1_power")
+        energy = entity_id(hass, "sensor", f"{CP}_1_energy")
+        connected = entity_id(hass, "binary_sensor", f"{CP}_connected")
+        assert hass.states.get(power).state == STATE_UNKNOWN
+
+        await wait_until(
+            lambda: hass.states.get(power).state == STATE_UNAVAILABLE, seconds=6
+        )
+        # Connectivity is known while offline; the stored energy total stays.
+        assert hass.states.get(connected).state == STATE_OFF
+        assert hass.states.get(energy).state == "0.0"
+
+        await charger.send(call.Heartbeat())
+        assert hass.states.get(power).state == STATE_UNKNOWN
+        assert hass.states.get(connected).state == STATE_ON
+
+
+async def test_two_connectors_get_a_device_each(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Connector entities move to per-connector devices via the charger."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger, 1)
+        devices = dr.async_get(hass)
+        registry = er.async_get(hass)
+        charger_device = devices.async_get_device({(DOMAIN, CP)})
+        assert charger_device is not None
+        power_1 = entity_id(hass, "sensor", f"{CP}_1_power")
+        assert registry.async_get(power_1).device_id == charger_device.id
+
+        await status(charger, 2, "Available")
+        await hass.async_block_till_done()
+        for connector_id in (1, 2):
+            device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
+            assert device is not None
+            assert device.via_device_id == charger_device.id
+            for platform, key in (
+                ("sensor", "power"),
+                ("sensor", "energy"),
+                ("switch", "charge"),
+                ("number", "max_current"),
+                ("button", "unlock"),
+                ("binary_sensor", "plugged"),
+            ):
+                unique_id = f"{CP}_{connector_id}_{key}"
+                reg_entry = registry.async_get(entity_id(hass, platform, unique_id))
+                assert reg_entry.device_id == device.id, unique_id
+        # Charger entities stay on the charger device.
+        status_entry = registry.async_get(entity_id(hass, "sensor", f"{CP}_status"))
+        assert status_entry.device_id == charger_device.id
+        # The moved entity still shows its state, now named after its device.
+        await charger.meter(1, None, sample("Power.Active.Import", 1500, "W"))
+        moved = hass.states.get(power_1)
+        assert float(moved.state) == 1500
+        assert moved.attributes["friendly_name"] == f"{CP} connector 1 Power"
+
+    # After a restart both connectors are known at once: no move needed.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    device_1 = dr.async_get(hass).async_get_device({(DOMAIN, f"{CP}/1")})
+    assert er.async_get(hass).async_get(power_1).device_id == device_1.id
+
+
+async def test_repeated_meter_values_write_nothing(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Entities write their state only when what they show changed."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        values = (
+            sample("Power.Active.Import", 3600, "W"),
+            sample("Current.Import", 16, "A", "L1"),
+            sample("Voltage", 231, "V", "L1-N"),
+            sample("Energy.Active.Import.Register", 1200, "Wh"),
+        )
+        await charger.meter(1, None, *values)
+        await hass.async_block_till_done()
+
+        writes: list[Event] = []
+        ours = {
+            reg.entity_id
+            for reg in er.async_entries_for_config_entry(
+                er.async_get(hass), entry.entry_id
+            )
+        }
+
+        def count(event: Event) -> None:
+            if event.data["entity_id"] in ours:
+                writes.append(event)
+
+        unsubscribe = hass.bus.async_listen("state_changed", count)
+        await charger.meter(1, None, *values)
+        await charger.send(call.Heartbeat())
+        await hass.async_block_till_done()
+        assert writes == []
+
+        await charger.meter(1, None, sample("Power.Active.Import", 3700, "W"))
+        await hass.async_block_till_done()
+        assert [event.data["entity_id"] for event in writes] == [
+            entity_id(hass, "sensor", f"{CP}_1_power")
+        ]
+        unsubscribe()
+
+
+async def test_energy_survives_a_restart(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """After HA restarts, energy shows the stored total before the charger returns."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        tx = await charger.start_tx(1, meter_start=10_000)
+        await charger.meter(
+            1, tx, sample("Energy.Active.Import.Register", 14_321, "Wh")
+        )
+        await hass.async_block_till_done()
+    energy = entity_id(hass, "sensor", f"{CP}_1_energy")
+    session = entity_id(hass, "sensor", f"{CP}_1_session_energy")
+    assert float(hass.states.get(energy).state) == pytest.approx(4.321)
+
+    await _restart(hass, entry)
+    assert float(hass.states.get(energy).state) == pytest.approx(4.321)
+    assert float(hass.states.get(session).state) == pytest.approx(4.321)
+    # Measurements are not stored: unavailable until the charger is back.
+    assert hass.states.get(entity_id(hass, "sensor", f"{CP}_1_power")).state == (
+        STATE_UNAVAILABLE
+    )
+
+    # The charger comes back and its meter goes on: the total goes on too.
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        await charger.meter(
+            1, tx, sample("Energy.Active.Import.Register", 15_000, "Wh")
+        )
+        assert float(hass.states.get(energy).state) == pytest.approx(5.0)
+        await charger.stop_tx(tx, 15_000)
+        await hass.async_block_till_done()
+        assert float(hass.states.get(session).state) == pytest.approx(5.0)
+        assert state(hass, "sensor", f"{CP}_1_session_duration").state == "0"
+
+
+async def _restart(hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry) -> None:
+    """Unload the entry and set it up again (as after an HA restart)."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_connectors_reported_together(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Two connectors appearing before any entity is registered: right devices."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await charger.boot()
+        await hass.async_block_till_done()
+        model = system.chargers[CP]
+        # As a handler does for two frames handled in one go: no yield in between.
+        model.connector(1)
+        model.connector(2)
+        await hass.async_block_till_done()
+        devices = dr.async_get(hass)
+        registry = er.async_get(hass)
+        for connector_id in (1, 2):
+            device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
+            assert device is not None
+            for platform, key in (("sensor", "power"), ("switch", "charge")):
+                unique_id = f"{CP}_{connector_id}_{key}"
+                reg_entry = registry.async_get(entity_id(hass, platform, unique_id))
+                assert reg_entry.device_id == device.id, unique_id
+
+
+async def test_unanswered_command_raises_translated_error(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A charger that does not answer in time: a translated time-out error."""
+    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.2):
+        entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        charger.silent = True
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "number",
+                "set_value",
+                {
+                    ATTR_ENTITY_ID: entity_id(hass, "number", f"{CP}_1_max_current"),
+                    "value": 6,
+                },
+                blocking=True,
+            )
+        assert err.value.translation_key == "command_timeout"
+        assert (
+            str(err.value) == f"Charger {CP} did not answer SetChargingProfile in time"
+        )
+        # Nothing was applied.
+        assert state(hass, "number", f"{CP}_1_max_current").state == STATE_UNKNOWN
+
+
+@pytest.mark.parametrize("language", ["en", "pt-BR", "zh-Hans"])
+async def test_every_entity_is_translated(
+    hass: HomeAssistant, setup_site: SetupSite, language: str
+) -> None:
+    """Each translation key has a name (and enum states) in every language."""
+    await setup_site()
+    strings = await translation.async_get_translations(
+        hass, language, "entity", {DOMAIN}
+    )
+    icons = json.loads(
+        (Path(energy_coordinator.__file__).parent / "icons.json").read_text()
+    )
+    descriptions = {
+        "sensor": (*sensor.CHARGER_SENSORS, *sensor.CONNECTOR_SENSORS),
+        "binary_sensor": (
+            *binary_sensor.CHARGER_BINARY_SENSORS,
+            *binary_sensor.CONNECTOR_BINARY_SENSORS,
+        ),
+        "switch": switch.CONNECTOR_SWITCHES,
+        "number": number.CONNECTOR_NUMBERS,
+        "button": (*button.CHARGER_BUTTONS, *button.CONNECTOR_BUTTONS),
+    }
+    prefix = f"component.{DOMAIN}.entity"
+    used: set[tuple[str, str]] = set()
+    for platform, items in descriptions.items():
+        for description in items:
+            key = description.translation_key
+            if key is None:
+                assert description.device_class is not None, description.key
+                continue
+            used.add((platform, key))
+            assert f"{prefix}.{platform}.{key}.name" in strings, (platform, key)
+            for option in getattr(description, "options", None) or ():
+                assert f"{prefix}.{platform}.{key}.state.{option}" in strings, option
+    expected = {"en": "Connector status", "pt-BR": "Status do conector"}
+    assert strings[f"{prefix}.sensor.connector_status.name"] == expected.get(
+        language, "充电枪状态"
+    )
+    for platform, keys in icons["entity"].items():
+        for key in keys:
+            assert (platform, key) in used, ("icon without entity", platform, key)
