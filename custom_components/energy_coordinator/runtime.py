@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
@@ -42,6 +43,22 @@ class HassHooks:
         """A charger became known: the platforms create its entities."""
         async_dispatcher_send(
             self._hass, SIGNAL_NEW_CHARGER.format(self._entry_id), charger.charger_id
+        )
+
+    @callback
+    def charger_booted(self, charger: ChargerState) -> None:
+        """Keep the device's vendor, model, serial and firmware current."""
+        devices = dr.async_get(self._hass)
+        device = devices.async_get_device(identifiers={(DOMAIN, charger.charger_id)})
+        if device is None:
+            return
+        info = charger.info
+        devices.async_update_device(
+            device.id,
+            manufacturer=info.vendor,
+            model=info.model,
+            serial_number=info.serial_number,
+            sw_version=info.firmware_version,
         )
 
     @callback

@@ -24,12 +24,16 @@ class RecordingHooks:
     def __init__(self) -> None:
         self.added: list[str] = []
         self.pending: list[tuple[str, ChargerInfo]] = []
+        self.booted: list[str] = []
 
     def charger_added(self, charger: ChargerState) -> None:
         self.added.append(charger.charger_id)
 
     def charger_pending(self, charger_id: str, info: ChargerInfo) -> None:
         self.pending.append((charger_id, info))
+
+    def charger_booted(self, charger: ChargerState) -> None:
+        self.booted.append(charger.charger_id)
 
 
 type CsmsFactory = Callable[..., Coroutine[Any, Any, CentralSystem]]

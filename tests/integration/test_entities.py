@@ -568,3 +568,24 @@ async def test_every_entity_is_translated(
     for platform, keys in icons["entity"].items():
         for key in keys:
             assert (platform, key) in used, ("icon without entity", platform, key)
+
+
+async def test_device_follows_new_firmware(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A reboot with new firmware updates the device's firmware and model."""
+    entry = await setup_site()
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        await charger.send(
+            call.BootNotification(
+                charge_point_model="Wallbox X2",
+                charge_point_vendor="Acme",
+                charge_point_serial_number="SN-1",
+                firmware_version="2.0.0",
+            )
+        )
+        await hass.async_block_till_done()
+        device = dr.async_get(hass).async_get_device({(DOMAIN, CP)})
+        assert device is not None
+        assert (device.model, device.sw_version) == ("Wallbox X2", "2.0.0")

@@ -84,6 +84,9 @@ class CentralSystemHooks(Protocol):
     def charger_pending(self, charger_id: str, info: ChargerInfo) -> None:
         """An unknown charger booted under the `ask` policy."""
 
+    def charger_booted(self, charger: ChargerState) -> None:
+        """A known charger booted (its vendor, model or firmware may be new)."""
+
 
 class CentralSystem:
     """The OCPP server of one site."""
@@ -259,8 +262,11 @@ class CentralSystem:
             self._approved.add(charger_id)
             charger.registration = "Accepted"
             await self._save_charger(charger)
-            if newly and self.hooks is not None:
-                self.hooks.charger_added(charger)
+            if self.hooks is not None:
+                if newly:
+                    self.hooks.charger_added(charger)
+                else:
+                    self.hooks.charger_booted(charger)
             link.spawn(link.after_accepted())
         else:
             charger.registration = "Pending"
