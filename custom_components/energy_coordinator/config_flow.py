@@ -15,13 +15,19 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
+    SubentryFlowResult,
 )
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -35,25 +41,80 @@ from homeassistant.helpers.selector import (
 
 from . import build_ssl_context
 from .const import (
+    BATTERY_SIGN_CHARGING_POSITIVE,
+    BATTERY_SIGN_DISCHARGING_POSITIVE,
+    CONF_BATTERY_BUFFER_SOC,
+    CONF_BATTERY_CAPACITY,
+    CONF_BATTERY_MAX_CHARGE,
+    CONF_BATTERY_MAX_DISCHARGE,
+    CONF_BATTERY_POWER,
+    CONF_BATTERY_POWER_SIGN,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_SCRIPT,
+    CONF_BATTERY_SOC,
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
+    CONF_EV_FALLBACK,
+    CONF_GRID_LIMIT,
+    CONF_GRID_LIMIT_UNIT,
+    CONF_GRID_POWER,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_HOUSE_POWER,
+    CONF_LOAD_ENTITY,
+    CONF_LOAD_POWER,
+    CONF_LOAD_PRIORITY,
+    CONF_LOOP_INTERVAL,
     CONF_OCPP_PORT,
+    CONF_PV_POWER,
     CONF_REMOTE_ID_TAG,
+    CONF_SHARING,
     CONF_SITE_NAME,
+    CONF_SITE_PHASES,
+    CONF_SITE_VOLTAGE,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_TAG_POLICY,
+    DEFAULT_BATTERY_BUFFER_SOC,
+    DEFAULT_BATTERY_PRIORITY_SOC,
+    DEFAULT_GRID_LIMIT,
+    DEFAULT_GRID_LIMIT_UNIT,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_LOOP_INTERVAL,
     DEFAULT_OCPP_PORT,
     DEFAULT_REMOTE_ID_TAG,
     DEFAULT_SITE_NAME,
+    DEFAULT_SITE_PHASES,
+    DEFAULT_SITE_VOLTAGE,
     DOMAIN,
     OCPP_HOST,
+    SUBENTRY_FLEXIBLE_LOAD,
 )
 from .runtime import EnergyCoordinatorConfigEntry
 
 CHARGER_POLICIES = ["ask", "accept", "reject"]
+SERVER_KEYS = (
+    CONF_OCPP_PORT,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    CONF_CHARGER_PASSWORD,
+    CONF_CHARGER_POLICY,
+    CONF_TAG_POLICY,
+    CONF_REMOTE_ID_TAG,
+    CONF_HEARTBEAT_INTERVAL,
+)
+LIMIT_KEYS = (
+    CONF_GRID_LIMIT,
+    CONF_GRID_LIMIT_UNIT,
+    CONF_SITE_PHASES,
+    CONF_SITE_VOLTAGE,
+    CONF_BATTERY_CAPACITY,
+    CONF_BATTERY_MAX_CHARGE,
+    CONF_BATTERY_MAX_DISCHARGE,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_BUFFER_SOC,
+    CONF_EV_FALLBACK,
+    CONF_SHARING,
+)
 TAG_POLICIES = ["accept", "reject"]
 
 
@@ -174,6 +235,171 @@ async def _validate_server(
     return errors
 
 
+POWER_UNITS = {UnitOfPower.WATT, UnitOfPower.KILO_WATT}
+SOURCE_KEYS = (
+    CONF_PV_POWER,
+    CONF_GRID_POWER,
+    CONF_BATTERY_SOC,
+    CONF_BATTERY_POWER,
+    CONF_HOUSE_POWER,
+)
+
+
+def _power_entity() -> EntitySelector:
+    return EntitySelector(EntitySelectorConfig(domain="sensor", device_class="power"))
+
+
+def _number(
+    low: float, high: float, step: float, unit: str | None = None
+) -> NumberSelector:
+    config = NumberSelectorConfig(
+        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+def _optional(key: str, values: dict[str, Any]) -> vol.Optional:
+    return vol.Optional(key, description={"suggested_value": values.get(key)})
+
+
+def _sources_schema(values: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            _optional(CONF_PV_POWER, values): _power_entity(),
+            _optional(CONF_GRID_POWER, values): _power_entity(),
+            _optional(CONF_BATTERY_SOC, values): EntitySelector(
+                EntitySelectorConfig(domain="sensor", device_class="battery")
+            ),
+            _optional(CONF_BATTERY_POWER, values): _power_entity(),
+            vol.Required(
+                CONF_BATTERY_POWER_SIGN,
+                default=values.get(
+                    CONF_BATTERY_POWER_SIGN, BATTERY_SIGN_CHARGING_POSITIVE
+                ),
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        BATTERY_SIGN_CHARGING_POSITIVE,
+                        BATTERY_SIGN_DISCHARGING_POSITIVE,
+                    ],
+                    translation_key=CONF_BATTERY_POWER_SIGN,
+                )
+            ),
+            _optional(CONF_HOUSE_POWER, values): _power_entity(),
+        }
+    )
+
+
+def _limits_schema(values: dict[str, Any]) -> vol.Schema:
+    def default(key: str, fallback: Any) -> dict[str, Any]:
+        return {"default": values.get(key, fallback)}
+
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_GRID_LIMIT, **default(CONF_GRID_LIMIT, DEFAULT_GRID_LIMIT)
+            ): _number(0, 1000, 0.1),
+            vol.Required(
+                CONF_GRID_LIMIT_UNIT,
+                **default(CONF_GRID_LIMIT_UNIT, DEFAULT_GRID_LIMIT_UNIT),
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=["A", "kW"], translation_key=CONF_GRID_LIMIT_UNIT
+                )
+            ),
+            vol.Required(
+                CONF_SITE_PHASES,
+                default=str(values.get(CONF_SITE_PHASES, DEFAULT_SITE_PHASES)),
+            ): SelectSelector(
+                SelectSelectorConfig(options=["1", "3"], translation_key="phases")
+            ),
+            vol.Required(
+                CONF_SITE_VOLTAGE, **default(CONF_SITE_VOLTAGE, DEFAULT_SITE_VOLTAGE)
+            ): _number(100, 480, 1, "V"),
+            _optional(CONF_BATTERY_CAPACITY, values): _number(0, 1000, 0.1, "kWh"),
+            _optional(CONF_BATTERY_MAX_CHARGE, values): _number(0, 100000, 1, "W"),
+            _optional(CONF_BATTERY_MAX_DISCHARGE, values): _number(0, 100000, 1, "W"),
+            vol.Required(
+                CONF_BATTERY_PRIORITY_SOC,
+                **default(CONF_BATTERY_PRIORITY_SOC, DEFAULT_BATTERY_PRIORITY_SOC),
+            ): _number(0, 100, 1, PERCENTAGE),
+            vol.Required(
+                CONF_BATTERY_BUFFER_SOC,
+                **default(CONF_BATTERY_BUFFER_SOC, DEFAULT_BATTERY_BUFFER_SOC),
+            ): _number(0, 100, 1, PERCENTAGE),
+            vol.Required(
+                CONF_EV_FALLBACK, **default(CONF_EV_FALLBACK, "pause")
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=["pause", "minimum"], translation_key=CONF_EV_FALLBACK
+                )
+            ),
+            vol.Required(CONF_SHARING, **default(CONF_SHARING, "fair")): SelectSelector(
+                SelectSelectorConfig(
+                    options=["fair", "priority"], translation_key=CONF_SHARING
+                )
+            ),
+        }
+    )
+
+
+def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            _optional(CONF_BATTERY_SCRIPT, values): EntitySelector(
+                EntitySelectorConfig(domain="script")
+            ),
+            vol.Required(
+                CONF_LOOP_INTERVAL,
+                default=values.get(CONF_LOOP_INTERVAL, DEFAULT_LOOP_INTERVAL),
+            ): _number(0, 3600, 1, "s"),
+        }
+    )
+
+
+def _validate_sources(
+    hass: HomeAssistant, user_input: dict[str, Any]
+) -> dict[str, str]:
+    """Each source must exist and report power in W/kW, or SoC in %."""
+    errors: dict[str, str] = {}
+    for key in SOURCE_KEYS:
+        entity_id = user_input.get(key)
+        if not entity_id:
+            user_input.pop(key, None)
+            continue
+        state = hass.states.get(entity_id)
+        if state is None:
+            errors[key] = "entity_not_found"
+            continue
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        if key == CONF_BATTERY_SOC:
+            if unit != PERCENTAGE:
+                errors[key] = "not_percentage"
+        elif unit not in POWER_UNITS:
+            errors[key] = "not_power"
+    return errors
+
+
+def _validate_limits(user_input: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    user_input[CONF_SITE_PHASES] = int(user_input[CONF_SITE_PHASES])
+    priority = user_input[CONF_BATTERY_PRIORITY_SOC]
+    if user_input[CONF_BATTERY_BUFFER_SOC] < priority:
+        errors[CONF_BATTERY_BUFFER_SOC] = "buffer_below_priority"
+    return errors
+
+
+def _validate_actuators(user_input: dict[str, Any]) -> dict[str, str]:
+    user_input[CONF_LOOP_INTERVAL] = int(user_input[CONF_LOOP_INTERVAL])
+    if 0 < user_input[CONF_LOOP_INTERVAL] < 5:
+        return {CONF_LOOP_INTERVAL: "loop_too_fast"}
+    if not user_input.get(CONF_BATTERY_SCRIPT):
+        user_input.pop(CONF_BATTERY_SCRIPT, None)
+    return {}
+
+
 class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a site's central system; approve chargers that ask to join."""
 
@@ -182,6 +408,65 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start a flow."""
         self._discovery: dict[str, str] = {}
+        self._data: dict[str, Any] = {}
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Flexible loads are added to a site as subentries."""
+        return {SUBENTRY_FLEXIBLE_LOAD: FlexibleLoadFlow}
+
+    async def async_step_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Which of the owner's entities measure PV, grid, battery and house."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_sources(self.hass, user_input)
+            if not errors:
+                self._data |= user_input
+                return await self.async_step_limits()
+        return self.async_show_form(
+            step_id="sources",
+            data_schema=_sources_schema(user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_limits(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Grid connection, battery size and thresholds, EV policies."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_limits(user_input)
+            if not errors:
+                self._data |= user_input
+                return await self.async_step_actuators()
+        return self.async_show_form(
+            step_id="limits",
+            data_schema=_limits_schema(user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_actuators(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """How the battery is commanded and who runs the coordination."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_actuators(user_input)
+            if not errors:
+                self._data |= user_input
+                return self.async_create_entry(
+                    title=self._data[CONF_SITE_NAME], data=self._data
+                )
+        return self.async_show_form(
+            step_id="actuators",
+            data_schema=_actuators_schema(user_input or {}),
+            errors=errors,
+        )
 
     @staticmethod
     @callback
@@ -199,9 +484,8 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             errors = await _validate_server(self.hass, user_input, None)
             if not errors:
-                return self.async_create_entry(
-                    title=user_input[CONF_SITE_NAME], data=user_input
-                )
+                self._data = dict(user_input)
+                return await self.async_step_sources()
         values = user_input or {}
         schema = vol.Schema(
             {
@@ -282,12 +566,34 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EnergyCoordinatorOptionsFlow(OptionsFlow):
-    """Server, charger and tag settings of a loaded site."""
+    """Every setting of a site, one menu entry per step."""
+
+    def _values(self) -> dict[str, Any]:
+        return {**self.config_entry.data, **self.config_entry.options}
+
+    def _save(
+        self, user_input: dict[str, Any], keys: tuple[str, ...]
+    ) -> ConfigFlowResult:
+        options = {k: v for k, v in self._values().items() if k not in keys}
+        options.pop(CONF_SITE_NAME, None)
+        # A cleared optional field is stored as None so the entry data's value
+        # does not come back.
+        options |= dict.fromkeys(keys) | user_input
+        return self.async_create_entry(data=options)
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One form with every setting."""
+        """Choose what to change."""
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=["central_system", "sources", "limits", "actuators"],
+        )
+
+    async def async_step_central_system(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The OCPP server, chargers and id tags."""
         entry: EnergyCoordinatorConfigEntry = self.config_entry
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -296,10 +602,137 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
                 user_input[CONF_HEARTBEAT_INTERVAL] = int(
                     user_input[CONF_HEARTBEAT_INTERVAL]
                 )
-                return self.async_create_entry(data=user_input)
-        values = user_input or {**entry.data, **entry.options}
+                return self._save(user_input, SERVER_KEYS)
+        values = user_input or self._values()
         return self.async_show_form(
-            step_id="init",
+            step_id="central_system",
             data_schema=vol.Schema(_server_schema(values, advanced=True)),
+            errors=errors,
+        )
+
+    async def async_step_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The measuring entities."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_sources(self.hass, user_input)
+            if not errors:
+                return self._save(user_input, (*SOURCE_KEYS, CONF_BATTERY_POWER_SIGN))
+        return self.async_show_form(
+            step_id="sources",
+            data_schema=_sources_schema(user_input or self._values()),
+            errors=errors,
+        )
+
+    async def async_step_limits(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Grid connection, battery and EV policies."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_limits(user_input)
+            if not errors:
+                return self._save(user_input, LIMIT_KEYS)
+        return self.async_show_form(
+            step_id="limits",
+            data_schema=_limits_schema(user_input or self._values()),
+            errors=errors,
+        )
+
+    async def async_step_actuators(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Battery command script and the built-in loop."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_actuators(user_input)
+            if not errors:
+                return self._save(user_input, (CONF_BATTERY_SCRIPT, CONF_LOOP_INTERVAL))
+        return self.async_show_form(
+            step_id="actuators",
+            data_schema=_actuators_schema(user_input or self._values()),
+            errors=errors,
+        )
+
+
+class FlexibleLoadFlow(ConfigSubentryFlow):
+    """Add or change a load the coordinator may switch off."""
+
+    def _schema(self, values: dict[str, Any]) -> vol.Schema:
+        return vol.Schema(
+            {
+                vol.Required(
+                    CONF_LOAD_ENTITY,
+                    default=values.get(CONF_LOAD_ENTITY, vol.UNDEFINED),
+                ): EntitySelector(
+                    EntitySelectorConfig(domain=["switch", "input_boolean"])
+                ),
+                vol.Required(
+                    CONF_LOAD_POWER, default=values.get(CONF_LOAD_POWER, vol.UNDEFINED)
+                ): _number(1, 100000, 1, "W"),
+                vol.Required(
+                    CONF_LOAD_PRIORITY, default=values.get(CONF_LOAD_PRIORITY, 0)
+                ): _number(0, 100, 1),
+            }
+        )
+
+    def _validate(
+        self, user_input: dict[str, Any], current: str | None
+    ) -> dict[str, str]:
+        user_input[CONF_LOAD_PRIORITY] = int(user_input[CONF_LOAD_PRIORITY])
+        user_input[CONF_LOAD_POWER] = float(user_input[CONF_LOAD_POWER])
+        entity_id = user_input[CONF_LOAD_ENTITY]
+        if self.hass.states.get(entity_id) is None:
+            return {CONF_LOAD_ENTITY: "entity_not_found"}
+        for subentry in self._get_entry().subentries.values():
+            if (
+                subentry.subentry_type == SUBENTRY_FLEXIBLE_LOAD
+                and subentry.data.get(CONF_LOAD_ENTITY) == entity_id
+                and subentry.subentry_id != current
+            ):
+                return {CONF_LOAD_ENTITY: "load_already_added"}
+        return {}
+
+    def _title(self, entity_id: str) -> str:
+        state = self.hass.states.get(entity_id)
+        return state.name if state is not None else entity_id
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """A switch or input_boolean with its power and priority."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._validate(user_input, None)
+            if not errors:
+                return self.async_create_entry(
+                    title=self._title(user_input[CONF_LOAD_ENTITY]),
+                    data=user_input,
+                    unique_id=user_input[CONF_LOAD_ENTITY],
+                )
+        return self.async_show_form(
+            step_id="user", data_schema=self._schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a load's power or priority."""
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._validate(user_input, subentry.subentry_id)
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=self._title(user_input[CONF_LOAD_ENTITY]),
+                    data=user_input,
+                    unique_id=user_input[CONF_LOAD_ENTITY],
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self._schema(user_input or dict(subentry.data)),
             errors=errors,
         )

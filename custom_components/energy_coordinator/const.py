@@ -26,3 +26,41 @@ RESPONSE_TIMEOUT: Final = 30.0
 OCPP_HOST: Final = "0.0.0.0"
 
 SIGNAL_NEW_CHARGER: Final = "energy_coordinator_new_charger_{}"
+
+# Site coordination (sources, limits, battery, actuators, coordination loop).
+CONF_PV_POWER: Final = "pv_power_entity"
+CONF_GRID_POWER: Final = "grid_power_entity"
+CONF_BATTERY_SOC: Final = "battery_soc_entity"
+CONF_BATTERY_POWER: Final = "battery_power_entity"
+CONF_BATTERY_POWER_SIGN: Final = "battery_power_sign"
+CONF_HOUSE_POWER: Final = "house_power_entity"
+CONF_GRID_LIMIT: Final = "grid_limit"
+CONF_GRID_LIMIT_UNIT: Final = "grid_limit_unit"
+CONF_SITE_PHASES: Final = "site_phases"
+CONF_SITE_VOLTAGE: Final = "site_voltage"
+CONF_BATTERY_CAPACITY: Final = "battery_capacity_kwh"
+CONF_BATTERY_MAX_CHARGE: Final = "battery_max_charge_w"
+CONF_BATTERY_MAX_DISCHARGE: Final = "battery_max_discharge_w"
+CONF_BATTERY_PRIORITY_SOC: Final = "battery_priority_soc"
+CONF_BATTERY_BUFFER_SOC: Final = "battery_buffer_soc"
+CONF_BATTERY_SCRIPT: Final = "battery_script"
+CONF_EV_FALLBACK: Final = "ev_fallback"
+CONF_SHARING: Final = "charger_sharing"
+CONF_LOOP_INTERVAL: Final = "loop_interval"
+
+BATTERY_SIGN_CHARGING_POSITIVE: Final = "charging_positive"
+BATTERY_SIGN_DISCHARGING_POSITIVE: Final = "discharging_positive"
+
+DEFAULT_SITE_PHASES: Final = 3
+DEFAULT_SITE_VOLTAGE: Final = 230
+DEFAULT_GRID_LIMIT: Final = 25.0
+DEFAULT_GRID_LIMIT_UNIT: Final = "A"
+DEFAULT_BATTERY_PRIORITY_SOC: Final = 20
+DEFAULT_BATTERY_BUFFER_SOC: Final = 80
+DEFAULT_LOOP_INTERVAL: Final = 0  # 0: run by an automation (the blueprint)
+
+# Flexible loads are config subentries of this type.
+SUBENTRY_FLEXIBLE_LOAD: Final = "flexible_load"
+CONF_LOAD_ENTITY: Final = "entity_id"
+CONF_LOAD_POWER: Final = "power_w"
+CONF_LOAD_PRIORITY: Final = "priority"

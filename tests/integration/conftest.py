@@ -36,14 +36,20 @@ async def setup_site(
 ) -> AsyncIterator[SetupSite]:
     """Add a site through the config flow; returns its loaded entry.
 
-    Keyword arguments are form fields (charger_policy, charger_password, ...);
-    `options=` sets options afterwards through the options flow.
+    Keyword arguments are fields of the first form (charger_policy, ...);
+    `site=` maps the later steps (sources, limits, actuators) to their fields;
+    `options=` sets central-system options afterwards through the options flow.
     """
 
-    async def setup(options: dict[str, Any] | None = None, **fields: Any) -> Any:
+    async def setup(
+        options: dict[str, Any] | None = None,
+        site: dict[str, dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> Any:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": "user"}
         )
+        site = site or {}
         data = {
             "site_name": "Home",
             "ocpp_port": free_port(),
@@ -51,12 +57,21 @@ async def setup_site(
             **fields,
         }
         result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+        for step in ("sources", "limits", "actuators"):
+            assert result["type"] is FlowResultType.FORM, result
+            assert result["step_id"] == step
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], site.get(step, {})
+            )
         assert result["type"] is FlowResultType.CREATE_ENTRY, result
         entry = result["result"]
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
         if options:
             flow = await hass.config_entries.options.async_init(entry.entry_id)
+            flow = await hass.config_entries.options.async_configure(
+                flow["flow_id"], {"next_step_id": "central_system"}
+            )
             current = {**entry.data, **entry.options}
             merged = {
                 k: current[k] for k in ("ocpp_port", "charger_policy") if k in current

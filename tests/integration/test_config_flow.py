@@ -45,6 +45,28 @@ async def _start_flow(hass: HomeAssistant) -> dict[str, Any]:
     return dict(result)
 
 
+async def _finish_site_steps(hass: HomeAssistant, result: Any) -> dict[str, Any]:
+    """Submit the sources, limits and actuators steps with their defaults."""
+    for step in ("sources", "limits", "actuators"):
+        assert result["type"] is FlowResultType.FORM, result
+        assert result["step_id"] == step
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    return dict(result)
+
+
+async def _options_step(
+    hass: HomeAssistant, entry_id: str, step: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step
+    return dict(result)
+
+
 async def _reconfigure(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry_id}
@@ -87,6 +109,7 @@ async def test_user_step_creates_a_site(hass: HomeAssistant) -> None:
         result["flow_id"],
         {"site_name": "Casa", "ocpp_port": port, "charger_policy": "ask"},
     )
+    result = await _finish_site_steps(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Casa"
     entry = result["result"]
@@ -117,6 +140,7 @@ async def test_port_in_use_is_a_form_error(hass: HomeAssistant) -> None:
         result["flow_id"],
         {"site_name": "Home", "ocpp_port": free_port(), "charger_policy": "ask"},
     )
+    result = await _finish_site_steps(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
@@ -196,6 +220,7 @@ async def test_tls_site_serves_wss(hass: HomeAssistant, tmp_path: Path) -> None:
             "charger_policy": "accept",
         },
     )
+    result = await _finish_site_steps(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     client_ctx = ssl.create_default_context(cafile=certfile)
@@ -212,8 +237,7 @@ async def test_options_flow_changes_settings(
 ) -> None:
     """Options change the running central system (the entry reloads)."""
     entry = await setup_site()
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
+    result = await _options_step(hass, entry.entry_id, "central_system")
     new_port = free_port()
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -247,7 +271,7 @@ async def test_options_flow_port_in_use(
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
         busy.listen()
-        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await _options_step(hass, entry.entry_id, "central_system")
         result = await hass.config_entries.options.async_configure(
             result["flow_id"],
             {

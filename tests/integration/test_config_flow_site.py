@@ -1,0 +1,216 @@
+"""Config flow for the site: measurements, limits, actuators, flexible loads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.energy_coordinator.const import DOMAIN
+
+from .conftest import SetupSite, free_port
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+def _sources(hass: HomeAssistant) -> None:
+    hass.states.async_set(
+        "sensor.pv", "1200", {"unit_of_measurement": "W", "device_class": "power"}
+    )
+    hass.states.async_set(
+        "sensor.grid", "-0.5", {"unit_of_measurement": "kW", "device_class": "power"}
+    )
+    hass.states.async_set(
+        "sensor.soc", "55", {"unit_of_measurement": "%", "device_class": "battery"}
+    )
+    hass.states.async_set("sensor.batt", "300", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.temp", "21", {"unit_of_measurement": "°C"})
+    hass.states.async_set("switch.boiler", "on")
+
+
+async def _to_sources(hass: HomeAssistant) -> Any:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"site_name": "Home", "ocpp_port": free_port(), "charger_policy": "accept"},
+    )
+
+
+async def test_full_site_setup(hass: HomeAssistant) -> None:
+    """All steps with valid values create one entry holding them."""
+    _sources(hass)
+    result = await _to_sources(hass)
+    assert result["step_id"] == "sources"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "pv_power_entity": "sensor.pv",
+            "grid_power_entity": "sensor.grid",
+            "battery_soc_entity": "sensor.soc",
+            "battery_power_entity": "sensor.batt",
+            "battery_power_sign": "discharging_positive",
+        },
+    )
+    assert result["step_id"] == "limits"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "grid_limit": 11,
+            "grid_limit_unit": "kW",
+            "site_phases": "1",
+            "site_voltage": 230,
+            "battery_capacity_kwh": 10,
+            "battery_priority_soc": 30,
+            "battery_buffer_soc": 90,
+            "ev_fallback": "minimum",
+            "charger_sharing": "priority",
+        },
+    )
+    assert result["step_id"] == "actuators"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"loop_interval": 10}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["result"].data
+    assert data["pv_power_entity"] == "sensor.pv"
+    assert data["battery_power_sign"] == "discharging_positive"
+    assert data["site_phases"] == 1
+    assert data["grid_limit_unit"] == "kW"
+    assert data["loop_interval"] == 10
+    assert "house_power_entity" not in data
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"pv_power_entity": "sensor.temp"}, {"pv_power_entity": "not_power"}),
+        (
+            {"grid_power_entity": "sensor.nope"},
+            {"grid_power_entity": "entity_not_found"},
+        ),
+        ({"battery_soc_entity": "sensor.pv"}, {"battery_soc_entity": "not_percentage"}),
+    ],
+)
+async def test_source_errors(
+    hass: HomeAssistant, fields: dict[str, str], errors: dict[str, str]
+) -> None:
+    """A source with the wrong unit or that does not exist is a form error."""
+    _sources(hass)
+    result = await _to_sources(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"battery_power_sign": "charging_positive", **fields}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "sources"
+    assert result["errors"] == errors
+
+
+async def test_limit_and_actuator_errors(hass: HomeAssistant) -> None:
+    """Buffer below priority and a too-fast loop are refused."""
+    result = await _to_sources(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"battery_priority_soc": 50, "battery_buffer_soc": 40}
+    )
+    assert result["errors"] == {"battery_buffer_soc": "buffer_below_priority"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"battery_priority_soc": 20, "battery_buffer_soc": 40}
+    )
+    assert result["step_id"] == "actuators"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"loop_interval": 2}
+    )
+    assert result["errors"] == {"loop_interval": "loop_too_fast"}
+
+
+async def test_options_change_and_clear_sources(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Options steps change the site; a cleared source stays cleared."""
+    _sources(hass)
+    entry = await setup_site(
+        site={
+            "sources": {
+                "pv_power_entity": "sensor.pv",
+                "grid_power_entity": "sensor.grid",
+            }
+        }
+    )
+    assert entry.data["pv_power_entity"] == "sensor.pv"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "sources"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"grid_power_entity": "sensor.grid", "battery_power_sign": "charging_positive"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    merged = {**entry.data, **entry.options}
+    assert merged["pv_power_entity"] is None
+    assert merged["grid_power_entity"] == "sensor.grid"
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "limits"}
+    )
+    assert result["step_id"] == "limits"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"grid_limit": 16, "site_phases": "3"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["grid_limit"] == 16
+    assert entry.options["site_phases"] == 3
+
+
+async def test_flexible_load_subentries(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Loads are added, refused twice, and reconfigured as subentries."""
+    _sources(hass)
+    entry = await setup_site()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "flexible_load"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"entity_id": "switch.boiler", "power_w": 2000, "priority": 1},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = entry.subentries.values()
+    assert subentry.data == {
+        "entity_id": "switch.boiler",
+        "power_w": 2000.0,
+        "priority": 1,
+    }
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "flexible_load"), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"entity_id": "switch.boiler", "power_w": 100, "priority": 0},
+    )
+    assert result["errors"] == {"entity_id": "load_already_added"}
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "flexible_load"),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"entity_id": "switch.boiler", "power_w": 2500, "priority": 3},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry.subentry_id].data["power_w"] == 2500.0
