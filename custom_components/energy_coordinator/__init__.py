@@ -33,11 +33,14 @@ from .const import (
     DOMAIN,
     OCPP_HOST,
     RESPONSE_TIMEOUT,
+    SUBENTRY_FLEXIBLE_LOAD,
 )
 from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagPolicy
 from .csms.sessions import SessionStore
 from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData
 from .services import async_setup_services
+from .site import SiteCoordinator
+from .site_services import async_setup_site_services
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
     async_setup_services(hass)
+    async_setup_site_services(hass)
     return True
 
 
@@ -122,8 +126,17 @@ async def async_setup_entry(
             translation_key="port_in_use",
             translation_placeholders={"port": str(system.config.port)},
         ) from err
-    entry.runtime_data = RuntimeData(system=system, store=store)
+    loads = [
+        dict(subentry.data)
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_FLEXIBLE_LOAD
+    ]
+    site = SiteCoordinator(hass, entry.entry_id, options, loads, system)
+    await site.async_load()
+    entry.runtime_data = RuntimeData(system=system, store=store, site=site)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(site.async_shutdown)
+    site.async_start_loop()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 

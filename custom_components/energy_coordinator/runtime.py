@@ -18,6 +18,7 @@ from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerInfo, ChargerState
 from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
+from .site import SiteCoordinator
 
 
 @dataclass
@@ -26,6 +27,7 @@ class RuntimeData:
 
     system: CentralSystem
     store: SessionStore
+    site: SiteCoordinator
 
 
 type EnergyCoordinatorConfigEntry = ConfigEntry[RuntimeData]

@@ -25,7 +25,7 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_coordinator import services
+from custom_components.energy_coordinator import services, site_services
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from custom_components.energy_coordinator.services import _ACTIONS
@@ -170,7 +170,8 @@ def device_id(
 async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     """Every action is registered, the ones with data support responses."""
     services = hass.services.async_services_for_domain(DOMAIN)
-    assert set(services) == set(_ACTIONS)
+    site_actions = {"coordinate", "get_status"}
+    assert set(services) == set(_ACTIONS) | site_actions
     only = {"get_configuration", "get_composite_schedule", "list_id_tags"}
     for name in only | {"get_sessions"}:
         assert hass.services.supports_response(DOMAIN, name).value == "only"
@@ -179,7 +180,7 @@ async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     assert hass.services.supports_response(DOMAIN, "unlock").value == "none"
 
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
-    assert set(descriptions) == set(_ACTIONS)
+    assert set(descriptions) == set(_ACTIONS) | site_actions
     limit = descriptions["set_current_limit"]
     assert limit["name"] == "Set current limit"
     assert limit["fields"]["limit"]["required"] is True
@@ -785,13 +786,18 @@ def test_descriptions_match_schemas() -> None:
     """services.yaml and the translations describe exactly the schemas' fields."""
     package = Path(services.__file__).parent
     described = yaml.safe_load((package / "services.yaml").read_text())
-    assert set(described) == set(_ACTIONS)
+    schemas = {name: schema for name, (_, schema, _) in _ACTIONS.items()}
+    schemas |= {
+        "coordinate": site_services.COORDINATE_SCHEMA,
+        "get_status": site_services.STATUS_SCHEMA,
+    }
+    assert set(described) == set(schemas)
     languages = {
         path.name: json.loads(path.read_text(encoding="utf-8"))
         for path in [package / "strings.json", *(package / "translations").glob("*")]
     }
     assert {"strings.json", "en.json", "pt-BR.json", "zh-Hans.json"} <= set(languages)
-    for name, (_, schema, _) in _ACTIONS.items():
+    for name, schema in schemas.items():
         fields = {str(key) for key in schema.schema}
         assert set(described[name]["fields"]) == fields, name
         for field in described[name]["fields"].values():
@@ -811,6 +817,7 @@ def test_exception_keys_translated() -> None:
     """Every translation key the actions raise has a message in each language."""
     package = Path(services.__file__).parent
     source = Path(services.__file__).read_text()
+    source += Path(site_services.__file__).read_text()
     keys = set(re.findall(r'_invalid\(\s*"([a-z_]+)"', source))
     assert len(keys) >= 15
     for path in [package / "strings.json", *(package / "translations").glob("*")]:
