@@ -1,0 +1,87 @@
+"""Starting and stopping many simulated chargers in one event loop.
+
+Owns the mapping from an OCPP version string to a charger class, charger id
+numbering, staggered connects (so a thousand chargers do not hit the central
+system in the same millisecond) and stopping a whole fleet. No threads: every
+charger is a handful of asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .base import SimulatedChargePoint
+from .charge_point16 import ChargePoint16
+from .charge_point201 import ChargePoint201
+
+VERSIONS: dict[str, type[SimulatedChargePoint]] = {
+    "1.6": ChargePoint16,
+    "16": ChargePoint16,
+    "ocpp1.6": ChargePoint16,
+    "2.0.1": ChargePoint201,
+    "201": ChargePoint201,
+    "ocpp2.0.1": ChargePoint201,
+}
+
+
+def create_charge_point(
+    version: str, charger_id: str, url: str, **options: Any
+) -> SimulatedChargePoint:
+    """One charger of the given OCPP version (``"1.6"`` or ``"2.0.1"``)."""
+    try:
+        cls = VERSIONS[version.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown OCPP version {version!r}") from None
+    return cls(charger_id, url, **options)
+
+
+def make_fleet(
+    url: str,
+    count: int,
+    versions: Sequence[str] = ("1.6",),
+    *,
+    id_prefix: str = "sim",
+    first: int = 1,
+    **options: Any,
+) -> list[SimulatedChargePoint]:
+    """``count`` chargers ``<prefix>-001``...; versions are assigned round robin."""
+    if not versions:
+        raise ValueError("at least one OCPP version is needed")
+    width = max(3, len(str(first + count - 1)))
+    return [
+        create_charge_point(
+            versions[i % len(versions)],
+            f"{id_prefix}-{first + i:0{width}d}",
+            url,
+            **options,
+        )
+        for i in range(count)
+    ]
+
+
+async def start_all(
+    chargers: Iterable[SimulatedChargePoint],
+    *,
+    stagger: float = 0.0,
+    wait_booted: float | None = None,
+) -> None:
+    """Start each charger, ``stagger`` seconds apart.
+
+    With ``wait_booted`` set, also wait (that many seconds at most) until every
+    charger has booted; raises ``TimeoutError`` otherwise.
+    """
+    chargers = list(chargers)
+    for index, charger in enumerate(chargers):
+        if index and stagger > 0:
+            await asyncio.sleep(stagger)
+        await charger.start()
+    if wait_booted is not None:
+        async with asyncio.timeout(wait_booted):
+            await asyncio.gather(*(c.booted.wait() for c in chargers))
+
+
+async def stop_all(chargers: Iterable[SimulatedChargePoint]) -> None:
+    """Stop every charger concurrently and wait until all tasks are gone."""
+    await asyncio.gather(*(c.stop() for c in chargers))
