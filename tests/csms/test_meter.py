@@ -76,16 +76,18 @@ def test_total_power_wins_over_phases() -> None:
     assert reading.power_w == 7000
 
 
-def test_energy_total_never_decreases() -> None:
-    """Forward steps add up; a reset becomes the new baseline."""
+def test_energy_total_never_decreases_nor_double_counts() -> None:
+    """Forward steps add up; a late lower sample changes nothing."""
     total = EnergyTotal(0.0, None)
     for register, expected in [
         (1000, 0),
         (1500, 500),
         (2500, 1500),
-        (100, 1500),  # meter reset: nothing added, nothing lost before it
-        (400, 1800),
-        (400, 1800),
+        (1000, 1500),  # an old sample (transactionData): ignored
+        (2600, 1600),  # counted from 2500, not from 1000
+        (100, 1600),  # a reset mid-transaction: nothing added
+        (400, 1600),
+        (2700, 1700),
     ]:
         total = advance_total(total, register)
         assert total.total_wh == expected

@@ -2,7 +2,7 @@
 
 Owns the mapping from OCPP measurands, phases and units (W/kW, Wh/kWh, A, V, %, ...)
 onto the SI fields of `MeterReading`, and the monotonic energy counter that never steps
-backwards when a charger's meter is reset or replaced.
+backwards and never counts energy twice, whatever order samples arrive in.
 """
 
 from __future__ import annotations
@@ -157,10 +157,15 @@ def apply_samples(
 def advance_total(total: EnergyTotal, register_wh: float) -> EnergyTotal:
     """Add what the register moved since last time; a backward step adds nothing.
 
-    A register that went down was reset or replaced; the new value becomes the
-    baseline, so energy is never counted twice and the total never decreases.
+    A register below the last one is either an old sample delivered late (e.g. the
+    Transaction.Begin value inside a StopTransaction's transactionData) or a meter
+    that was reset. Neither may move the baseline back, or the energy between the
+    two values would be counted twice; the baseline moves down only when a new
+    transaction starts below it (see `ChargePointLink.open_transaction`).
     """
     last = total.last_register_wh
-    if last is None or register_wh < last:
+    if last is None:
         return EnergyTotal(total.total_wh, register_wh)
+    if register_wh <= last:
+        return total
     return EnergyTotal(total.total_wh + (register_wh - last), register_wh)

@@ -1,0 +1,376 @@
+"""What each loadpoint asks for, from its mode and the solar surplus.
+
+Owns `SurplusController` and `LoadpointPlan`. Mode semantics:
+
+* `off`: 0 A (a pause, not a remote stop);
+* `now`: maximum current on every allowed phase;
+* `minpv`: at least the minimum current, more when the surplus allows;
+* `pv`: follows the surplus; starts after the surplus has covered the minimum
+  power for `enable_delay_s`, stops after the site has imported at minimum
+  current for `disable_delay_s`;
+* a vehicle below its minimum SoC charges as in `now` (PV modes only); one at
+  or above its target SoC pauses;
+* with a missing input (grid power, the charger's power or plug state) `minpv`
+  falls back to its minimum and `pv` to `ControllerSettings.fallback`; `now`
+  carries on. A charger that is offline or has no vehicle gets 0 A.
+
+Surplus is handed out in loadpoint priority order (then id). Fast chargers
+(`now`, minimum SoC) and fallbacks are served first, from the same pool, so the
+PV-mode vehicles only see what is left. A PV-mode vehicle that is already
+charging (and every `minpv` one) may also use the battery's support budget.
+The plan is a request: the grid limiter may still cut it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from .battery import SurplusBudget
+from .explanation import Code, Reason, amps, kw, secs
+from .model import ChargeMode
+from .phases import PhaseDecision, PhaseSwitcher, since
+from .readings import LoadpointReadings, SiteReadings
+from .settings import ControllerSettings, FallbackPolicy
+from .state import ControllerState, LoadpointState
+
+
+@dataclass(frozen=True, slots=True)
+class LoadpointPlan:
+    """One loadpoint's request before the grid limit."""
+
+    readings: LoadpointReadings
+    current_a: float  # 0 = paused
+    phases: int
+    fast: bool  # charges regardless of surplus
+    state: LoadpointState
+    reasons: tuple[Reason, ...]
+
+
+def floor_current(current: float, lp: LoadpointReadings) -> float:
+    """Round a current down to the charger's step, within [min, max]."""
+    current = min(lp.max_a, max(lp.min_a, current))
+    floored = math.floor(current / lp.step_a + 1e-9) * lp.step_a
+    return round(max(lp.min_a, min(current, floored)), 6)
+
+
+def _phase_label(phases: int) -> str:
+    return "1 phase" if phases == 1 else f"{phases} phases"
+
+
+_MISSING_LABELS = {
+    "charging_power": "its charging power",
+    "connected": "its plug state",
+}
+
+
+class SurplusController:
+    """Turns modes and surplus into per-loadpoint current requests."""
+
+    def __init__(self, settings: ControllerSettings) -> None:
+        self._settings = settings
+        self._phases = PhaseSwitcher(settings)
+
+    def plan(
+        self,
+        readings: SiteReadings,
+        budget: SurplusBudget,
+        state: ControllerState,
+        now: float,
+    ) -> list[LoadpointPlan]:
+        """Plans for every loadpoint, highest priority first."""
+        plans: dict[str, LoadpointPlan] = {}
+        remaining = budget.pool_w
+        volts = readings.voltage_v
+        surplus_driven: list[LoadpointReadings] = []
+        for lp in readings.loadpoints:
+            lp_state = state.loadpoint(lp.id)
+            plan = self._plan_fixed(lp, lp_state, budget, now, volts)
+            if plan is None:
+                surplus_driven.append(lp)
+                continue
+            plans[lp.id] = plan
+            if remaining is not None and plan.current_a > 0:
+                remaining -= self._expected_draw(plan, volts)
+        for lp in surplus_driven:
+            assert remaining is not None  # fixed plans cover an unknown pool
+            plan = self._plan_surplus(
+                lp, state.loadpoint(lp.id), remaining, budget.support_w, now, volts
+            )
+            plans[lp.id] = plan
+            remaining -= plan.current_a * volts * plan.phases
+        return [plans[lp.id] for lp in readings.loadpoints]
+
+    @staticmethod
+    def _expected_draw(plan: LoadpointPlan, volts: float) -> float:
+        """What a fixed plan will take from the surplus.
+
+        A vehicle that already gets its maximum but draws less (its own limit or
+        taper) is counted at what it draws.
+        """
+        planned = plan.current_a * volts * plan.phases
+        lp = plan.readings
+        if (
+            plan.fast
+            and lp.power_w
+            and lp.current_a is not None
+            and lp.current_a >= plan.current_a - 0.5
+        ):
+            return min(planned, lp.power_w)
+        return planned
+
+    def _paused(
+        self,
+        lp: LoadpointReadings,
+        state: LoadpointState,
+        now: float,
+        code: Code,
+        message: str,
+    ) -> LoadpointPlan:
+        phases = self._phases.keep(lp, state, now)
+        new_state = LoadpointState(
+            enabled=False, phases=phases.phases, last_switch_at=phases.last_switch_at
+        )
+        return LoadpointPlan(
+            lp,
+            0.0,
+            phases.phases,
+            False,
+            new_state,
+            (Reason(code, lp.id, message), *phases.reasons),
+        )
+
+    def _plan_fixed(
+        self,
+        lp: LoadpointReadings,
+        state: LoadpointState,
+        budget: SurplusBudget,
+        now: float,
+        volts: float,
+    ) -> LoadpointPlan | None:
+        """Plans that do not depend on the surplus; `None` for the rest."""
+        name = f"'{lp.id}'"
+        snap = lp.snapshot
+        if not snap.online:
+            return self._paused(
+                lp, state, now, Code.EV_OFFLINE, f"{name}: the charger is offline."
+            )
+        if lp.connected is False:
+            return self._paused(
+                lp, state, now, Code.EV_DISCONNECTED, f"{name}: no vehicle plugged in."
+            )
+        if lp.mode == ChargeMode.OFF:
+            return self._paused(
+                lp, state, now, Code.EV_OFF, f"{name} is off: paused at 0 A."
+            )
+        soc = lp.vehicle_soc_pct
+        target = snap.target_soc_pct
+        if soc is not None and target is not None and soc >= target:
+            return self._paused(
+                lp,
+                state,
+                now,
+                Code.EV_TARGET_SOC,
+                f"{name} reached its {target:.0f}% target SoC ({soc:.0f}%): paused.",
+            )
+        minimum = snap.min_soc_pct
+        below_min_soc = soc is not None and minimum is not None and soc < minimum
+        if lp.mode == ChargeMode.NOW or below_min_soc:
+            phases = self._phases.for_max(lp, state, now)
+            current = floor_current(lp.max_a, lp)
+            if lp.mode == ChargeMode.NOW:
+                reason = Reason(
+                    Code.EV_NOW,
+                    lp.id,
+                    f"{name} charges now at {amps(current)} on "
+                    f"{_phase_label(phases.phases)} "
+                    f"({kw(current * volts * phases.phases)}).",
+                )
+            else:
+                reason = Reason(
+                    Code.EV_MIN_SOC,
+                    lp.id,
+                    f"{name} charges at full speed until the vehicle reaches its "
+                    f"{minimum:.0f}% minimum SoC (now {soc:.0f}%).",
+                )
+            return self._charging(lp, state, phases, current, True, (reason,))
+        missing = [_MISSING_LABELS.get(m.rsplit(".", 1)[-1], m) for m in lp.missing]
+        if budget.pool_w is None:
+            missing.insert(0, "grid power")
+        if not missing:
+            return None
+        why = " and ".join(missing)
+        phases = self._phases.keep(lp, state, now)
+        if lp.mode == ChargeMode.MIN_PV or self._settings.fallback == (
+            FallbackPolicy.MINIMUM
+        ):
+            current = floor_current(lp.min_a, lp)
+            reason = Reason(
+                Code.EV_FALLBACK,
+                lp.id,
+                f"{name} falls back to its minimum current ({amps(current)}) "
+                f"because {why} {'is' if len(missing) == 1 else 'are'} unavailable.",
+            )
+            return self._charging(lp, state, phases, current, False, (reason,))
+        plan = self._paused(
+            lp,
+            state,
+            now,
+            Code.EV_FALLBACK,
+            f"{name} is paused because {why} "
+            f"{'is' if len(missing) == 1 else 'are'} unavailable.",
+        )
+        return replace(plan, state=replace(plan.state, enabled=state.enabled))
+
+    @staticmethod
+    def _charging(
+        lp: LoadpointReadings,
+        state: LoadpointState,
+        phases: PhaseDecision,
+        current: float,
+        fast: bool,
+        reasons: tuple[Reason, ...],
+    ) -> LoadpointPlan:
+        new_state = LoadpointState(
+            enabled=True if fast else state.enabled,
+            phases=phases.phases,
+            phase_since=phases.phase_since,
+            phase_target=phases.phase_target,
+            last_switch_at=phases.last_switch_at,
+        )
+        return LoadpointPlan(
+            lp, current, phases.phases, fast, new_state, (*reasons, *phases.reasons)
+        )
+
+    def _plan_surplus(
+        self,
+        lp: LoadpointReadings,
+        state: LoadpointState,
+        remaining_w: float,
+        support_w: float,
+        now: float,
+        volts: float,
+    ) -> LoadpointPlan:
+        """`pv` and `minpv` with every input present."""
+        settings = self._settings
+        name = f"'{lp.id}'"
+        minpv = lp.mode == ChargeMode.MIN_PV
+        enabled = state.enabled or minpv
+        available = remaining_w + (support_w if enabled else 0.0)
+        phase = self._phases.for_surplus(lp, state, available, enabled, now, volts)
+        phases = phase.phases
+        min_power = lp.min_a * volts * phases
+        enable_since = disable_since = None
+        reasons: list[Reason] = []
+        if not minpv and not enabled:
+            needed = min_power + settings.enable_threshold_w
+            if available >= needed:
+                started = since(state.enable_since, now)
+                waited = now - started
+                if waited >= settings.enable_delay_s:
+                    enabled = True
+                    reasons.append(
+                        Reason(
+                            Code.EV_PV_ENABLED,
+                            lp.id,
+                            f"{name} starts: the surplus has covered its minimum "
+                            f"power ({kw(min_power)}) for {secs(waited)}.",
+                        )
+                    )
+                else:
+                    enable_since = started
+                    reasons.append(
+                        Reason(
+                            Code.EV_PV_ENABLE_WAIT,
+                            lp.id,
+                            f"{name} starts in {secs(settings.enable_delay_s - waited)}"
+                            f" if the surplus stays above {kw(needed)} "
+                            f"(now {kw(available)}).",
+                        )
+                    )
+            else:
+                reasons.append(
+                    Reason(
+                        Code.EV_PV_NO_SURPLUS,
+                        lp.id,
+                        f"{name} waits for surplus: {kw(available)} available, "
+                        f"{kw(needed)} needed to start on {_phase_label(phases)}.",
+                    )
+                )
+        elif not minpv:
+            floor_w = min_power - settings.disable_threshold_w
+            if available < floor_w:
+                if phase.settling:
+                    reasons.append(
+                        Reason(
+                            Code.EV_PV_SETTLING,
+                            lp.id,
+                            f"{name} keeps its minimum current: the stop timer waits "
+                            f"for the phase switch to settle.",
+                        )
+                    )
+                else:
+                    started = since(state.disable_since, now)
+                    waited = now - started
+                    if waited >= settings.disable_delay_s:
+                        enabled = False
+                        reasons.append(
+                            Reason(
+                                Code.EV_PV_DISABLED,
+                                lp.id,
+                                f"{name} stops: the site has imported at minimum "
+                                f"current for {secs(waited)}.",
+                            )
+                        )
+                    else:
+                        disable_since = started
+                        reasons.append(
+                            Reason(
+                                Code.EV_PV_DISABLE_WAIT,
+                                lp.id,
+                                f"{name} stops in "
+                                f"{secs(settings.disable_delay_s - waited)} unless the "
+                                f"surplus recovers: {kw(available)} available, "
+                                f"{kw(min_power)} needed at minimum current.",
+                            )
+                        )
+        current = 0.0
+        if enabled:
+            current = floor_current(available / (volts * phases), lp)
+            at_min = available < min_power
+            if minpv:
+                detail = (
+                    f"at its {amps(current)} minimum although the surplus is only "
+                    f"{kw(available)}"
+                    if at_min
+                    else f"at {amps(current)} from {kw(available)} of surplus"
+                )
+                reasons.insert(
+                    0,
+                    Reason(
+                        Code.EV_MINPV,
+                        lp.id,
+                        f"{name} charges {detail} on {_phase_label(phases)} (min+pv).",
+                    ),
+                )
+            else:
+                detail = (
+                    f"charges at its {amps(current)} minimum on "
+                    f"{_phase_label(phases)}: only {kw(available)} of surplus"
+                    if at_min
+                    else f"follows the surplus: {amps(current)} on "
+                    f"{_phase_label(phases)} ({kw(available)} available)"
+                )
+                reasons.insert(0, Reason(Code.EV_PV_FOLLOW, lp.id, f"{name} {detail}."))
+        new_state = LoadpointState(
+            enabled=enabled,
+            phases=phases,
+            enable_since=enable_since,
+            disable_since=disable_since,
+            phase_since=phase.phase_since,
+            phase_target=phase.phase_target,
+            last_switch_at=phase.last_switch_at,
+        )
+        return LoadpointPlan(
+            lp, current, phases, False, new_state, (*reasons, *phase.reasons)
+        )

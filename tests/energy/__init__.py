@@ -1,0 +1,1 @@
+"""Tests of the pure coordination core (no Home Assistant needed)."""
