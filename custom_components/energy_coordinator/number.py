@@ -2,6 +2,7 @@
 
 Setting it sends a charging profile with a current limit for the connector (0 pauses
 charging without ending the session); it shows the limit the charger last accepted.
+The site's numbers (grid limit, EV loadpoint settings) are in `site_number`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
+from .site_number import async_setup_site_numbers
 
 PARALLEL_UPDATES = 0
 
@@ -60,7 +62,7 @@ async def async_setup_entry(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the numbers of every connector, now and later."""
+    """Add the numbers of every connector, and of the site."""
 
     def connector_numbers(
         system: CentralSystem, charger: ChargerState, connector_id: int
@@ -73,6 +75,7 @@ async def async_setup_entry(
     async_setup_charger_platform(
         hass, entry, async_add_entities, connector_entities=connector_numbers
     )
+    async_setup_site_numbers(hass, entry, async_add_entities)
 
 
 class ConnectorNumberEntity(ChargerEntity, NumberEntity):

@@ -8,6 +8,8 @@ default) SoC, offered current and temperature.
 The energy sensors are Energy-dashboard ready and stay available while the charger is
 offline: their values come from the session store, which the central system loads at
 start, so they keep their value across HA restarts and never step backwards.
+
+The site's sensors (site, solar, battery, house, EV loadpoints) are in `site_sensor`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
+from .site_sensor import async_setup_site_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -282,7 +285,7 @@ async def async_setup_entry(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every charger and connector, now and later."""
+    """Add the sensors of every charger and connector, and of the site."""
 
     def charger_sensors(
         system: CentralSystem, charger: ChargerState
@@ -303,6 +306,7 @@ async def async_setup_entry(
     async_setup_charger_platform(
         hass, entry, async_add_entities, charger_sensors, connector_sensors
     )
+    async_setup_site_sensors(hass, entry, async_add_entities)
 
 
 class ChargerSensorEntity(ChargerEntity, SensorEntity):

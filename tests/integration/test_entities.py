@@ -35,8 +35,12 @@ from custom_components import energy_coordinator
 from custom_components.energy_coordinator import (
     binary_sensor,
     button,
+    datetime,
     number,
+    select,
     sensor,
+    site_number,
+    site_sensor,
     switch,
 )
 from custom_components.energy_coordinator.const import DOMAIN
@@ -540,14 +544,20 @@ async def test_every_entity_is_translated(
         (Path(energy_coordinator.__file__).parent / "icons.json").read_text()
     )
     descriptions = {
-        "sensor": (*sensor.CHARGER_SENSORS, *sensor.CONNECTOR_SENSORS),
+        "sensor": (
+            *sensor.CHARGER_SENSORS,
+            *sensor.CONNECTOR_SENSORS,
+            *site_sensor.DESCRIPTIONS,
+        ),
         "binary_sensor": (
             *binary_sensor.CHARGER_BINARY_SENSORS,
             *binary_sensor.CONNECTOR_BINARY_SENSORS,
         ),
         "switch": switch.CONNECTOR_SWITCHES,
-        "number": number.CONNECTOR_NUMBERS,
+        "number": (*number.CONNECTOR_NUMBERS, *site_number.DESCRIPTIONS),
         "button": (*button.CHARGER_BUTTONS, *button.CONNECTOR_BUTTONS),
+        "select": select.DESCRIPTIONS,
+        "datetime": datetime.DESCRIPTIONS,
     }
     prefix = f"component.{DOMAIN}.entity"
     used: set[tuple[str, str]] = set()

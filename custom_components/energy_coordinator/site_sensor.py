@@ -1,0 +1,622 @@
+"""Sensor entities of the site, its solar, battery and house parts, and the EVs.
+
+Site: grid power, surplus power, coordinator status (what the last coordination did,
+with its explanation, codes and actions as attributes) and the last decision's time.
+Solar: power and energy today. Home battery: SoC, power (positive = charging) and the
+commanded power. House load: consumption (measured, or derived from PV, grid,
+battery and EV power) and the power of the flexible loads shed. EV loadpoint:
+vehicle SoC, charging power and session energy.
+
+Mirrored measurements follow their source entities' state changes; decision-derived
+values follow the coordinator. House consumption (when derived) and surplus also count
+the EVs' power, and are recomputed when a source changes or the coordinator runs (an
+EV's draw shows at the grid meter anyway).
+
+Solar energy today is integrated from the PV power with a left Riemann sum over its
+state changes (each value counts until the next one; an unavailable source counts
+nothing), restarts at local midnight, and is restored after a restart or reload on
+the same day, so it never steps backwards within a day.
+
+Vehicle SoC comes from the loadpoint's vehicle SoC entity when one is set and
+readable, else from the charger's SoC measurand. Without either, it is estimated
+while the session in which a SoC was last known goes on: that SoC plus the session
+energy charged since, divided by the vehicle's capacity (at most 100 %; the last
+known SoC is kept in memory, so no estimate after a restart until a SoC is known
+again); the `source` attribute says which (`entity`, `charger` or `estimate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorExtraStoredData,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_change,
+)
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BATTERY_POWER,
+    CONF_BATTERY_SOC,
+    CONF_GRID_POWER,
+    CONF_HOUSE_POWER,
+    CONF_PV_POWER,
+)
+from .csms.model import ChargerState, ConnectorState
+from .energy import Decision
+from .runtime import EnergyCoordinatorConfigEntry
+from .site import SiteCoordinator
+from .site_entity import (
+    BATTERY,
+    HOUSE,
+    SITE,
+    SOLAR,
+    LoadpointEntity,
+    SiteEntity,
+    async_ensure_site_devices,
+    async_setup_loadpoints,
+    battery_soc,
+    battery_w,
+    grid_w,
+    house_w,
+    loadpoint_power_w,
+    number,
+    power_w,
+    pv_w,
+    rounded,
+    site_device_info,
+    surplus_w,
+)
+
+#: HA limits a state to 255 characters.
+MAX_STATE_LENGTH = 255
+
+#: Explanation codes that report something the coordinator did (or held back).
+_ACTION_PREFIXES = ("ev.", "battery.", "load.", "grid.over_limit")
+
+
+def status_summary(decision: Decision) -> str:
+    """A short sentence on what a decision did: its first action-related reason."""
+    reasons = decision.explanation
+    if not reasons:
+        return "Nothing to do."
+    chosen = next(
+        (r for r in reasons if r.code.value.startswith(_ACTION_PREFIXES)), reasons[0]
+    )
+    text = chosen.message
+    if len(text) > MAX_STATE_LENGTH:
+        text = text[: MAX_STATE_LENGTH - 1] + "…"
+    return text
+
+
+def _status_value(site: SiteCoordinator) -> str | None:
+    return None if site.last is None else status_summary(site.last.decision)
+
+
+def _status_attributes(site: SiteCoordinator) -> dict[str, Any]:
+    last = site.last
+    if last is None:
+        return {}
+    data = last.decision.as_dict()
+    return {
+        "codes": last.decision.codes(),
+        "explanation": data["explanation"],
+        "actions": data["actions"],
+        "executed": list(last.executed),
+        "errors": list(last.errors),
+    }
+
+
+def _shed_w(site: SiteCoordinator) -> float | None:
+    return None if site.last is None else site.last.decision.actions.loads.shed_w
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the site or one of its parts."""
+
+    part: str
+    value_fn: Callable[[SiteCoordinator], StateType | datetime]
+    attributes_fn: Callable[[SiteCoordinator], dict[str, Any]] | None = None
+    #: Option keys of the source entities whose state changes it follows.
+    sources: tuple[str, ...] = ()
+    #: Whether the site has this sensor (its source is configured).
+    exists_fn: Callable[[SiteCoordinator], bool] = lambda _: True
+
+
+def _configured(*keys: str) -> Callable[[SiteCoordinator], bool]:
+    return lambda site: any(site.options.get(key) for key in keys)
+
+
+SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
+    SiteSensorEntityDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        part=SITE,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        sources=(CONF_GRID_POWER,),
+        exists_fn=_configured(CONF_GRID_POWER),
+        value_fn=lambda site: rounded(grid_w(site)),
+    ),
+    SiteSensorEntityDescription(
+        key="surplus_power",
+        translation_key="surplus_power",
+        part=SITE,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        sources=(CONF_GRID_POWER, CONF_BATTERY_POWER),
+        exists_fn=_configured(CONF_GRID_POWER),
+        value_fn=lambda site: rounded(surplus_w(site)),
+    ),
+    SiteSensorEntityDescription(
+        key="coordinator_status",
+        translation_key="coordinator_status",
+        part=SITE,
+        value_fn=_status_value,
+        attributes_fn=_status_attributes,
+    ),
+    SiteSensorEntityDescription(
+        key="last_decision",
+        translation_key="last_decision",
+        part=SITE,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda site: None if site.last is None else site.last.at,
+    ),
+    SiteSensorEntityDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        part=SOLAR,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        sources=(CONF_PV_POWER,),
+        value_fn=lambda site: rounded(pv_w(site)),
+    ),
+    SiteSensorEntityDescription(
+        key="battery_soc",
+        translation_key="battery_soc",
+        part=BATTERY,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        sources=(CONF_BATTERY_SOC,),
+        exists_fn=_configured(CONF_BATTERY_SOC),
+        value_fn=lambda site: rounded(battery_soc(site)),
+    ),
+    SiteSensorEntityDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        part=BATTERY,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        sources=(CONF_BATTERY_POWER,),
+        exists_fn=_configured(CONF_BATTERY_POWER),
+        value_fn=lambda site: rounded(battery_w(site)),
+    ),
+    SiteSensorEntityDescription(
+        key="battery_command_power",
+        translation_key="battery_command_power",
+        part=BATTERY,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda site: site.battery_command.power_w,
+    ),
+    SiteSensorEntityDescription(
+        key="house_power",
+        translation_key="house_power",
+        part=HOUSE,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        sources=(CONF_HOUSE_POWER, CONF_PV_POWER, CONF_GRID_POWER, CONF_BATTERY_POWER),
+        value_fn=lambda site: rounded(house_w(site)[0]),
+        attributes_fn=lambda site: {"derived": house_w(site)[1]},
+    ),
+    SiteSensorEntityDescription(
+        key="shed_power",
+        translation_key="shed_power",
+        part=HOUSE,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda site: rounded(_shed_w(site)),
+        attributes_fn=lambda site: {
+            "loads": []
+            if site.last is None
+            else list(site.last.decision.actions.loads.shed)
+        },
+    ),
+)
+
+SOLAR_ENERGY_TODAY = SensorEntityDescription(
+    key="solar_energy_today",
+    translation_key="solar_energy_today",
+    device_class=SensorDeviceClass.ENERGY,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=2,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadpointSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one EV loadpoint."""
+
+    value_fn: Callable[[ChargerState, ConnectorState], StateType]
+    #: Unavailable while the charger is offline (a live measurement).
+    measured: bool = False
+
+
+LOADPOINT_SENSORS: tuple[LoadpointSensorEntityDescription, ...] = (
+    LoadpointSensorEntityDescription(
+        key="charging_power",
+        translation_key="charging_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        measured=True,
+        value_fn=lambda charger, conn: rounded(loadpoint_power_w(charger, conn)),
+    ),
+    LoadpointSensorEntityDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda charger, conn: round(conn.last_session_energy_wh / 1000, 4),
+    ),
+)
+
+VEHICLE_SOC = SensorEntityDescription(
+    key="vehicle_soc",
+    translation_key="vehicle_soc",
+    device_class=SensorDeviceClass.BATTERY,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=PERCENTAGE,
+    suggested_display_precision=0,
+)
+
+#: Every description of this module (for the translation checks).
+DESCRIPTIONS: tuple[SensorEntityDescription, ...] = (
+    *SITE_SENSORS,
+    SOLAR_ENERGY_TODAY,
+    *LOADPOINT_SENSORS,
+    VEHICLE_SOC,
+)
+
+
+@callback
+def async_setup_site_sensors(
+    hass: HomeAssistant,
+    entry: EnergyCoordinatorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the site's sensors, and every loadpoint's, now and later."""
+    site = entry.runtime_data.site
+    parts = async_ensure_site_devices(hass, entry)
+    entities: list[SensorEntity] = [
+        SiteSensorEntity(site, description)
+        for description in SITE_SENSORS
+        if description.part in parts and description.exists_fn(site)
+    ]
+    if SOLAR in parts:
+        entities.append(SolarEnergyTodaySensor(site, SOLAR_ENERGY_TODAY))
+    async_add_entities(entities)
+
+    def loadpoint_sensors(
+        site: SiteCoordinator, charger: ChargerState, connector_id: int
+    ) -> Iterable[LoadpointEntity]:
+        return [
+            *(
+                LoadpointSensorEntity(site, charger, connector_id, description)
+                for description in LOADPOINT_SENSORS
+            ),
+            VehicleSocSensor(site, charger, connector_id, VEHICLE_SOC),
+        ]
+
+    async_setup_loadpoints(hass, entry, async_add_entities, loadpoint_sensors)
+
+
+class SiteSensorEntity(SiteEntity, SensorEntity):
+    """A sensor of the site or one of its parts."""
+
+    entity_description: SiteSensorEntityDescription
+    # The explanation and actions are for the UI, not for the database.
+    _unrecorded_attributes = frozenset(
+        {"codes", "explanation", "actions", "executed", "errors"}
+    )
+
+    def __init__(
+        self, site: SiteCoordinator, description: SiteSensorEntityDescription
+    ) -> None:
+        """Bind the sensor to its site part."""
+        super().__init__(
+            site,
+            description,
+            site_device_info(site, description.part),
+            f"{site.entry_id}_{description.key}",
+        )
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The site's value."""
+        return self.entity_description.value_fn(self.site)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details, when the sensor has any."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.site)
+
+    def source_entity_ids(self) -> list[str]:
+        """The configured sources this sensor shows."""
+        options = self.site.options
+        return [
+            str(options[key])
+            for key in self.entity_description.sources
+            if options.get(key)
+        ]
+
+    def shown(self) -> Any:
+        """The value and the attributes."""
+        return (self.native_value, self.extra_state_attributes)
+
+
+@dataclass
+class SolarEnergyStoredData(SensorExtraStoredData):
+    """What solar energy today keeps across restarts: the day and its energy."""
+
+    energy_wh: float
+    day: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return super().as_dict() | {"energy_wh": self.energy_wh, "day": self.day}
+
+
+class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
+    """PV energy produced today, integrated from the PV power (left Riemann sum)."""
+
+    def __init__(
+        self, site: SiteCoordinator, description: SensorEntityDescription
+    ) -> None:
+        """Start at 0 for today; restored when added."""
+        super().__init__(
+            site,
+            description,
+            site_device_info(site, SOLAR),
+            f"{site.entry_id}_{description.key}",
+        )
+        self._energy_wh = 0.0
+        self._day: date = dt_util.now().date()
+        self._power_w: float | None = None  # the last value, counted until the next
+        self._since: datetime | None = None
+
+    @property
+    def native_value(self) -> float:
+        """kWh produced today."""
+        return round(self._energy_wh / 1000, 3)
+
+    @property
+    def extra_restore_state_data(self) -> SolarEnergyStoredData:
+        """The energy at full precision and the day it belongs to."""
+        return SolarEnergyStoredData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            self._energy_wh,
+            self._day.isoformat(),
+        )
+
+    def source_entity_ids(self) -> list[str]:
+        """The PV power source."""
+        entity_id = self.site.options.get(CONF_PV_POWER)
+        return [str(entity_id)] if entity_id else []
+
+    def shown(self) -> Any:
+        """The value."""
+        return self.native_value
+
+    async def async_added_to_hass(self) -> None:
+        """Restore today's energy, then integrate the PV power from now on."""
+        now = dt_util.utcnow()
+        self._day = dt_util.as_local(now).date()
+        if (extra := await self.async_get_last_extra_data()) is not None:
+            stored = extra.as_dict()
+            energy = stored.get("energy_wh")
+            if stored.get("day") == self._day.isoformat() and isinstance(
+                energy, int | float
+            ):
+                self._energy_wh = max(0.0, float(energy))
+        self._power_w = pv_w(self.site)
+        self._since = now
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_track_time_change(
+                self.hass, self._midnight, hour=0, minute=0, second=0
+            )
+        )
+
+    @callback
+    def _source_changed(self, event: Event[EventStateChangedData]) -> None:
+        new_state = event.data["new_state"]
+        at = new_state.last_updated if new_state is not None else dt_util.utcnow()
+        self._advance(at)
+        self._power_w = power_w(new_state)
+        self._refresh()
+
+    @callback
+    def _midnight(self, now: datetime) -> None:
+        self._advance(dt_util.utcnow())
+        self._refresh()
+
+    def _advance(self, now: datetime) -> None:
+        """Count the last power up to `now`, starting a new day at midnight."""
+        today = dt_util.as_local(now).date()
+        if today != self._day:
+            self._integrate(dt_util.start_of_local_day(today))
+            self._energy_wh = 0.0
+            self._day = today
+        self._integrate(now)
+
+    def _integrate(self, until: datetime) -> None:
+        if self._since is not None and self._power_w is not None:
+            seconds = (until - self._since).total_seconds()
+            if seconds > 0:
+                self._energy_wh += max(0.0, self._power_w) * seconds / 3600
+        if self._since is None or until > self._since:
+            self._since = until
+
+
+class LoadpointSensorEntity(LoadpointEntity, SensorEntity):
+    """A sensor of one EV loadpoint."""
+
+    entity_description: LoadpointSensorEntityDescription
+
+    def __init__(
+        self,
+        site: SiteCoordinator,
+        charger: ChargerState,
+        connector_id: int,
+        description: LoadpointSensorEntityDescription,
+    ) -> None:
+        """Bind the sensor to its loadpoint."""
+        super().__init__(site, charger, connector_id, description)
+        self._follows_charger_availability = description.measured
+
+    @property
+    def native_value(self) -> StateType:
+        """The loadpoint's value."""
+        return self.entity_description.value_fn(self.charger, self.connector)
+
+    def shown(self) -> Any:
+        """The value."""
+        return self.native_value
+
+
+class VehicleSocSensor(LoadpointEntity, SensorEntity):
+    """The vehicle's state of charge: its entity, the charger, or an estimate."""
+
+    def __init__(
+        self,
+        site: SiteCoordinator,
+        charger: ChargerState,
+        connector_id: int,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Bind the sensor to its loadpoint."""
+        super().__init__(site, charger, connector_id, description)
+        self._value: float | None = None
+        self._source: str | None = None
+        # (session start, SoC, session Wh) when a SoC was last known.
+        self._anchor: tuple[datetime, float, float] | None = None
+        self._soc_entity: str | None = None
+        self._unsub_soc: CALLBACK_TYPE | None = None
+
+    @property
+    def native_value(self) -> float | None:
+        """The SoC in %."""
+        return self._value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Where the value comes from."""
+        return {"source": self._source}
+
+    def shown(self) -> Any:
+        """Work the value out (and remember a known SoC for estimates)."""
+        self._value, self._source = self._soc()
+        return (self._value, self._source)
+
+    def _soc(self) -> tuple[float | None, str | None]:
+        settings = self.site.settings(self.lp_id)
+        conn = self.connector
+        tx = conn.transaction
+        known: tuple[float | None, str | None] = (None, None)
+        if entity_id := settings.vehicle_soc_entity:
+            known = (number(self.hass.states.get(entity_id)), "entity")
+        if known[0] is None and conn.meter.soc_percent is not None:
+            known = (conn.meter.soc_percent, "charger")
+        if known[0] is not None:
+            if tx is not None:
+                self._anchor = (tx.start_time, known[0], tx.energy_wh)
+            return round(known[0], 1), known[1]
+        anchor = self._anchor
+        capacity = settings.vehicle_capacity_kwh
+        if tx is None or anchor is None or anchor[0] != tx.start_time or capacity <= 0:
+            return None, None
+        charged_kwh = (tx.energy_wh - anchor[2]) / 1000
+        return round(min(100.0, anchor[1] + 100 * charged_kwh / capacity), 1), (
+            "estimate"
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the vehicle SoC entity too."""
+        await super().async_added_to_hass()
+        self._follow_soc_entity()
+        self.async_on_remove(self._stop_following)
+
+    @callback
+    def _refresh(self) -> None:
+        self._follow_soc_entity()
+        super()._refresh()
+
+    @callback
+    def _follow_soc_entity(self) -> None:
+        wanted = self.site.settings(self.lp_id).vehicle_soc_entity
+        if wanted == self._soc_entity:
+            return
+        self._stop_following()
+        self._soc_entity = wanted
+        if wanted:
+            self._unsub_soc = async_track_state_change_event(
+                self.hass, [wanted], self._source_changed
+            )
+
+    @callback
+    def _stop_following(self) -> None:
+        if self._unsub_soc is not None:
+            self._unsub_soc()
+            self._unsub_soc = None
+        self._soc_entity = None
