@@ -16,8 +16,10 @@ find_python() {
 }
 
 # Rebuild when the requirement files change (their hash is kept in the venv).
+# requirements_demo.txt adds what a real `hass` needs (demo, e2e tests, bench).
 ensure_venv() {
-    local stamp; stamp="$(cat "$ROOT"/requirements_test.txt "$ROOT"/constraints/*.txt | sha256sum | cut -c1-16)"
+    local stamp; stamp="$(cat "$ROOT"/requirements_test.txt "$ROOT"/requirements_demo.txt \
+        "$ROOT"/constraints/*.txt | sha256sum | cut -c1-16)"
     if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$stamp" ]]; then
         return
     fi
@@ -26,6 +28,35 @@ ensure_venv() {
     "$(find_python)" -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --upgrade pip >&2
     "$VENV/bin/pip" install --quiet -r "$ROOT/requirements_test.txt" \
+        -r "$ROOT/requirements_demo.txt" \
         -c "$ROOT/constraints/homeassistant-2025.4.4.txt" >&2
     echo "$stamp" > "$VENV/.stamp"
+}
+
+# The add-on (mcp_addon/) has its own venv: mcp 2.x needs a newer pydantic than HA.
+# The MCP Inspector CLI (npm) goes into it too, for the protocol-compatibility test.
+ADDON_VENV="$ROOT/.venv-addon"
+INSPECTOR="@modelcontextprotocol/inspector@0.15.0"
+
+ensure_addon_venv() {
+    local stamp; stamp="$( (cat "$ROOT"/mcp_addon/requirements.txt \
+        "$ROOT"/mcp_addon/requirements_test.txt; echo "$INSPECTOR") \
+        | sha256sum | cut -c1-16)"
+    if [[ ! -x "$ADDON_VENV/bin/python" || ! -f "$ADDON_VENV/.stamp" \
+        || "$(cat "$ADDON_VENV/.stamp")" != "$stamp" ]]; then
+        echo "Building the add-on environment in .venv-addon (first run only)…" >&2
+        rm -rf "$ADDON_VENV"
+        "$(find_python)" -m venv "$ADDON_VENV"
+        "$ADDON_VENV/bin/pip" install --quiet --upgrade pip >&2
+        "$ADDON_VENV/bin/pip" install --quiet \
+            -r "$ROOT/mcp_addon/requirements_test.txt" >&2
+        echo "$stamp" > "$ADDON_VENV/.stamp"
+    fi
+    if [[ ! -x "$ADDON_VENV/inspector/node_modules/.bin/mcp-inspector" ]] \
+        && command -v npm >/dev/null 2>&1; then
+        echo "Installing $INSPECTOR into .venv-addon/inspector…" >&2
+        npm install --silent --no-audit --no-fund --prefix "$ADDON_VENV/inspector" \
+            "$INSPECTOR" >&2 \
+            || echo "warning: npm could not install $INSPECTOR" >&2
+    fi
 }

@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 from websockets.typing import Subprotocol
 
 from .ev import EV
-from .profiles import CP_MAX, Limit, ProfileStore, as_limit
+from .profiles import CP_MAX, Limit, ProfileStore, as_limit, canonical_purpose
 
 _LOGGER = logging.getLogger(__name__)
 OCPP_LOGGER = logging.getLogger("simulator.ocpp")
@@ -255,6 +255,9 @@ class SimulatedChargePoint:
         #: ``{"status": value}``), a full payload dict, ``"timeout"`` (never
         #: answer) or ``"error"`` (CALLERROR InternalError).
         self.responses: dict[str, str | dict[str, Any]] = {}
+        #: Charging profile purposes (1.6 or 2.0.1 names, e.g. "TxDefaultProfile")
+        #: the charger accepts but never applies, like a firmware that ignores them.
+        self.ignore_purposes: set[str] = set()
 
         self.connectors: dict[int, Connector] = {
             n: Connector(id=n, energy_wh=meter_start_wh)
@@ -700,6 +703,12 @@ class SimulatedChargePoint:
                 Sample("SoC", round(connector.ev.soc, 1), "Percent", location="EV")
             )
         return samples
+
+    def ignores_purpose(self, purpose: str) -> bool:
+        """Whether a profile of ``purpose`` is accepted but not applied."""
+        return canonical_purpose(purpose) in {
+            canonical_purpose(p) for p in self.ignore_purposes
+        }
 
     # ------------------------------------------------------------ session API
     def connector(self, connector: int = 1) -> Connector:

@@ -806,6 +806,8 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
                 return call_result.SetChargingProfile(status="Rejected")
             if profile.transaction_id not in (None, connector.transaction_id):
                 return call_result.SetChargingProfile(status="Rejected")
+        if self.ignores_purpose(profile.purpose):
+            return call_result.SetChargingProfile(status="Accepted")
         self.profiles.install(profile)
         self._after(self._apply_limits)
         return call_result.SetChargingProfile(status="Accepted")

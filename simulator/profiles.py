@@ -31,6 +31,12 @@ _PURPOSE_ALIASES = {
     "TxProfile": TX,
 }
 
+
+def canonical_purpose(name: str) -> str | None:
+    """The 1.6 name of a profile purpose given in 1.6 or 2.0.1 terms."""
+    return _PURPOSE_ALIASES.get(name)
+
+
 # How far in the future an absolute schedule may start and still count as
 # "starting now" (clock skew between central system and charger).
 CLOCK_SKEW_S = 60.0

@@ -18,6 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .blueprint import async_install_blueprint
 from .const import (
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
@@ -47,7 +48,9 @@ _LOGGER = logging.getLogger(__name__)
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.DATETIME,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
 ]
@@ -138,6 +141,7 @@ async def async_setup_entry(
     entry.async_on_unload(site.async_shutdown)
     site.async_start_loop()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await async_install_blueprint(hass)
     return True
 
 

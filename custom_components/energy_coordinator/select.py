@@ -147,8 +147,7 @@ class BatteryCommandSelect(SiteEntity, SelectEntity):
                 },
                 blocking=True,
             )
-        site.battery_command = command
-        site._notify()  # the command entities follow the site
+        site.set_battery_command(command)
 
 
 class LoadpointSelectEntity(LoadpointEntity, SelectEntity):

@@ -92,11 +92,15 @@ from .energy import (
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
-#: A source whose state has not been reported for this long is stale.
+#: A source whose non-zero state has not been reported for this long is stale. A
+#: reading of 0 is exempt: PV at night, or an idle battery, legitimately stays at 0
+#: for hours and integrations that write only on change never re-report it.
 STALE_AFTER = timedelta(minutes=15)
 #: Measured or offered current this far above the limit means "not applied".
 LIMIT_TOLERANCE_A = 1.5
 #: Coordination runs a charger may ignore a profile before we try another purpose.
+#: Only a run that sees a meter reading newer than the last one judged counts, so
+#: a charger that reports less often than we coordinate is not misjudged.
 IGNORED_RUNS_BEFORE_FALLBACK = 2
 
 SOURCE_LABELS = {
@@ -151,6 +155,7 @@ class LoadpointRuntime:
     applied_phases: int | None = None
     ignored_runs: int = 0
     last_error: str | None = None
+    judged_reading: int | None = None  # MeterReading.updates last judged
 
 
 @dataclass
@@ -221,6 +226,8 @@ class SiteCoordinator:
         self.loadpoints: dict[str, LoadpointSettings] = {}
         self.runtime: dict[str, LoadpointRuntime] = {}
         self.battery_command = BatteryCommand()
+        # The battery's real mode is unknown until the first command reaches it.
+        self._battery_sent = False
         self.last: CoordinationResult | None = None
         self.grid_limit_override: float | None = None
         self._state = ControllerState()
@@ -324,6 +331,12 @@ class SiteCoordinator:
         self._notify()
 
     @callback
+    def set_battery_command(self, command: BatteryCommand) -> None:
+        """Publish a battery command chosen by the owner (until the next run)."""
+        self.battery_command = command
+        self._notify()
+
+    @callback
     def set_grid_limit(self, value: float) -> None:
         """Override the configured grid limit (same unit), stored."""
         self.grid_limit_override = value
@@ -337,7 +350,9 @@ class SiteCoordinator:
         return self.hass.states.get(entity_id) if entity_id else None
 
     def _stale(self, state: State | None, now: datetime) -> bool:
-        return state is not None and now - state.last_reported > STALE_AFTER
+        if state is None or _number(state) in (None, 0.0):
+            return False
+        return now - state.last_reported > STALE_AFTER
 
     @property
     def grid_limit(self) -> float | None:
@@ -590,10 +605,11 @@ class SiteCoordinator:
             await self._apply_loadpoint(lp_id, action, result)
         battery = decision.actions.battery
         if battery is not None:
-            command = BatteryCommand(battery.mode.value, round(battery.power_w))
-            if command != self.battery_command:
+            # `auto` carries no setpoint (None): it is sent as 0 W.
+            command = BatteryCommand(battery.mode.value, round(battery.power_w or 0.0))
+            if command != self.battery_command or not self._battery_sent:
                 self.battery_command = command
-                await self._command_battery(command, result)
+                self._battery_sent = await self._command_battery(command, result)
         loads = decision.actions.loads
         for entity_id in loads.newly_shed:
             await self._switch(entity_id, SERVICE_TURN_OFF, result)
@@ -643,6 +659,7 @@ class SiteCoordinator:
         runtime.applied_a = current
         runtime.applied_phases = action.phases
         runtime.ignored_runs = 0
+        runtime.judged_reading = conn.meter.updates
         runtime.last_error = None
         result.executed.append(
             f"{lp_id}: {current} A on {action.phases} phase(s) ({purpose.value})"
@@ -654,6 +671,10 @@ class SiteCoordinator:
         """Does the charger follow our limit? If not, try the next purpose."""
         if runtime.applied_a is None or conn.transaction is None:
             return
+        reading = conn.meter.updates
+        if reading == runtime.judged_reading:
+            return  # nothing reported since the limit was sent or last judged
+        runtime.judged_reading = reading
         observed = conn.meter.current_offered_a
         if observed is None:
             observed = conn.meter.current_a
@@ -678,10 +699,11 @@ class SiteCoordinator:
 
     async def _command_battery(
         self, command: BatteryCommand, result: CoordinationResult
-    ) -> None:
+    ) -> bool:
+        """Run the battery script; whether the command reached it."""
         script = self.options.get(CONF_BATTERY_SCRIPT)
         if not script:
-            return
+            return True
         try:
             await self.hass.services.async_call(
                 "script",
@@ -694,8 +716,9 @@ class SiteCoordinator:
             )
         except HomeAssistantError as err:
             result.errors.append(f"battery: {err}")
-            return
+            return False
         result.executed.append(f"battery: {command.mode} {command.power_w} W")
+        return True
 
     async def _switch(
         self, entity_id: str, service: str, result: CoordinationResult
@@ -740,12 +763,12 @@ class SiteCoordinator:
                 self._issues.discard(issue_id)
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
-    @callback
-    def async_shutdown(self) -> None:
-        """Stop the loop and write pending settings."""
+    async def async_shutdown(self) -> None:
+        """Stop the loop and write the settings now (a reload may follow at once)."""
         if self._unsub_loop is not None:
             self._unsub_loop()
             self._unsub_loop = None
+        await self._store.async_save(self._data_to_save())
 
 
 def _opt_float(value: Any) -> float | None:

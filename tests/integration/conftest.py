@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ type SetupSite = Callable[..., Coroutine[Any, Any, EnergyCoordinatorConfigEntry]
 
 @pytest.fixture
 async def setup_site(
-    hass: HomeAssistant, socket_enabled: None
+    hass: HomeAssistant, socket_enabled: None, tmp_path: Path
 ) -> AsyncIterator[SetupSite]:
     """Add a site through the config flow; returns its loaded entry.
 
@@ -40,6 +41,9 @@ async def setup_site(
     `site=` maps the later steps (sources, limits, actuators) to their fields;
     `options=` sets central-system options afterwards through the options flow.
     """
+
+    # Session databases and the blueprint go to this test's own folder.
+    hass.config.config_dir = str(tmp_path)
 
     async def setup(
         options: dict[str, Any] | None = None,

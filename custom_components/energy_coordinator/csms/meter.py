@@ -151,6 +151,7 @@ def apply_samples(
         reading.voltage_v = voltage_total
     if timestamp is not None:
         reading.timestamp = timestamp
+    reading.updates += 1
     return register
 
 

@@ -76,6 +76,7 @@ class MeterReading:
     temperature_c: float | None = None
     frequency_hz: float | None = None
     timestamp: datetime | None = None
+    updates: int = 0  # how many meter reports were folded in (a change counter)
     # Any other measurand, keyed by "<measurand>[.<phase>]", in its reported unit.
     other: dict[str, float] = field(default_factory=dict)
 

@@ -1,0 +1,356 @@
+"""The demo: a real Home Assistant with the integration and simulated chargers.
+
+Owns the demo's lifecycle: a fresh `hass` under `.demo/` (onboarded, user `demo`), the
+integration added through its config flow (unknown chargers accepted), a simulator
+process with one OCPP 1.6J and one 2.0.1 charger running sessions by themselves,
+`.demo/demo.json` with the URL and credentials, a short status in the foreground, and
+stopping everything on Ctrl-C / SIGTERM. Run it through `scripts/demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hass_process import DOMAIN, ROOT, HassError, HassProcess
+
+DEMO_DIR = ROOT / ".demo"
+VERSIONS = ("1.6", "2.0.1")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/demo",
+        description="Home Assistant with Energy Coordinator and simulated chargers.",
+    )
+    parser.add_argument("--ha-port", type=int, default=8123, help="HA HTTP port")
+    parser.add_argument("--ocpp-port", type=int, default=9000, help="OCPP port")
+    parser.add_argument(
+        "--chargers",
+        type=int,
+        default=2,
+        help="simulated chargers (OCPP 1.6J and 2.0.1 alternate; default 2)",
+    )
+    parser.add_argument(
+        "--no-simulators", action="store_true", help="start no simulated chargers"
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=DEMO_DIR, help="demo state directory (.demo)"
+    )
+    parser.add_argument(
+        "--session-pause",
+        type=float,
+        default=30.0,
+        help="seconds between a simulated charger's sessions",
+    )
+    args = parser.parse_args(argv)
+    if args.chargers < 1 and not args.no_simulators:
+        parser.error("--chargers must be >= 1 (or use --no-simulators)")
+    return args
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something already listens on the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def start_simulators(
+    args: argparse.Namespace, ocpp_url: str, log_path: Path
+) -> subprocess.Popen[bytes]:
+    """The simulator process (its own session: Ctrl-C is handled here)."""
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "--url",
+        ocpp_url,
+        "--chargers",
+        str(args.chargers),
+        "--versions",
+        ",".join(VERSIONS),
+        "--id-prefix",
+        "demo",
+        "--auto-session",
+        "--session-pause",
+        str(args.session_pause),
+    ]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+async def status_line(ha: HassProcess, entry_id: str) -> str:
+    """Chargers and entities of the demo site, from the registries over WS."""
+    devices = await ha.ws_command("config/device_registry/list")
+    chargers = [
+        d
+        for d in devices
+        if entry_id in d.get("config_entries", [])
+        and any(i[0] == DOMAIN for i in d.get("identifiers", []))
+    ]
+    entities = await ha.ws_command("config/entity_registry/list")
+    ours = {e["entity_id"] for e in entities if e.get("config_entry_id") == entry_id}
+    states = {s["entity_id"]: s["state"] for s in await ha.states()}
+    unavailable = sum(1 for e in ours if states.get(e) == "unavailable")
+    return (
+        f"{len(chargers)} charger device(s), {len(ours)} entities "
+        f"({unavailable} unavailable)"
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    demo_dir: Path = args.dir.resolve()
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    for port, flag in ((args.ha_port, "--ha-port"), (args.ocpp_port, "--ocpp-port")):
+        if port_taken(port):
+            print(f"error: port {port} is in use (choose another with {flag})")
+            return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    ha = HassProcess(
+        demo_dir / "config",
+        port=args.ha_port,
+        username="demo",
+        name="Energy Coordinator demo",
+        ui=True,
+    )
+    simulators: subprocess.Popen[bytes] | None = None
+    info_path = demo_dir / "demo.json"
+    info_path.unlink(missing_ok=True)
+    ocpp_url = f"ws://127.0.0.1:{args.ocpp_port}"
+    started = time.monotonic()
+    try:
+        print(f"Starting Home Assistant on {ha.url} (config in {ha.config_dir}) …")
+        await ha.start()
+        await ha.onboard()
+        entry = await ha.add_integration(
+            site_name="Demo Home",
+            ocpp_port=args.ocpp_port,
+            charger_policy="accept",
+        )
+        info: dict[str, Any] = {
+            "ha_url": ha.url,
+            "ha_token": ha.token,
+            "username": ha.username,
+            "password": ha.password,
+            "ocpp_url": f"{ocpp_url}/<charger id>",
+            "entry_id": entry["entry_id"],
+            "config_dir": str(ha.config_dir),
+            "ha_log": str(ha.log_path),
+            "chargers": 0,
+        }
+        if not args.no_simulators:
+            sim_log = demo_dir / "simulator.log"
+            sim_log.unlink(missing_ok=True)
+            simulators = start_simulators(args, ocpp_url, sim_log)
+            info |= {"chargers": args.chargers, "simulator_log": str(sim_log)}
+        info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        info_path.chmod(0o600)  # it holds a token and a password
+        print(
+            f"\nEnergy Coordinator demo is up ({time.monotonic() - started:.0f} s)\n"
+            f"  Home Assistant  {ha.url}\n"
+            f"  login           {ha.username} / {ha.password}\n"
+            f"  OCPP server     {ocpp_url}/<charger id>  (unknown chargers accepted)\n"
+            f"  simulators      "
+            + (
+                "none (--no-simulators)"
+                if simulators is None
+                else f"{args.chargers} (OCPP 1.6J / 2.0.1 alternating, auto sessions)"
+            )
+            + f"\n  token, details  {info_path}\n"
+            f"  logs            {ha.log_path}"
+            + ("" if simulators is None else f", {info['simulator_log']}")
+            + "\nCtrl-C stops everything.\n",
+            flush=True,
+        )
+        return await watch(ha, entry["entry_id"], simulators, stop)
+    except HassError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping …", flush=True)
+        await asyncio.to_thread(stop_process, simulators)
+        await ha.stop()
+        info_path.unlink(missing_ok=True)
+        print("Stopped.", flush=True)
+
+
+async def watch(
+    ha: HassProcess,
+    entry_id: str,
+    simulators: subprocess.Popen[bytes] | None,
+    stop: asyncio.Event,
+) -> int:
+    """Print a status line now and then until stopped; 1 if hass dies."""
+    last = ""
+    while not stop.is_set():
+        if not ha.running():
+            print(f"error: Home Assistant exited:\n{ha.log_tail()}", file=sys.stderr)
+            return 1
+        if simulators is not None and simulators.poll() is not None:
+            print(
+                f"warning: the simulator exited (code {simulators.returncode})",
+                file=sys.stderr,
+            )
+            simulators = None
+        with contextlib.suppress(HassError, OSError, TimeoutError):
+            line = await status_line(ha, entry_id)
+            if line != last:
+                print(f"[{time.strftime('%H:%M:%S')}] {line}", flush=True)
+                last = line
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 10)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(run(parse_args(argv)))
+
+
+# The MCP add-on ----------------------------------------------------------------
+# Started next to Home Assistant once the integration is set up (demo.json is
+# written); `mcp_url` and `mcp_token` are added to demo.json. It runs from the
+# add-on's own venv (.venv-addon, built by scripts/demo) and keeps its token and
+# audit log in .demo/mcp/.
+
+ADDON_PYTHON = ROOT / ".venv-addon" / "bin" / "python"
+ADDON_PORT = 8765
+ADDON_INGRESS_PORT = 8099
+
+
+def _free_or_any(port: int) -> int:
+    if not port_taken(port):
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _start_addon(demo_dir: Path) -> subprocess.Popen[bytes] | None:
+    """Wait for demo.json, start the add-on, add its URL and token to demo.json."""
+    info_path = demo_dir / "demo.json"
+    for _ in range(600):  # hass starts and onboards in well under 5 minutes
+        if info_path.exists():
+            break
+        await asyncio.sleep(0.5)
+    else:
+        return None
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    if not ADDON_PYTHON.exists():
+        print("warning: .venv-addon missing; the MCP add-on is not started")
+        return None
+    data_dir = demo_dir / "mcp"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_or_any(ADDON_PORT)
+    ingress = _free_or_any(ADDON_INGRESS_PORT)
+    log_path = demo_dir / "mcp.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(  # noqa: ASYNC220 - like the simulators
+            [
+                str(ADDON_PYTHON),
+                "-m",
+                "energy_coordinator_mcp",
+                "--ha-url",
+                info["ha_url"],
+                "--data-dir",
+                str(data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ingress-port",
+                str(ingress),
+                "--public-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            cwd=ROOT / "mcp_addon",
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HA_TOKEN": info["ha_token"], "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+    credentials = data_dir / "mcp_credentials.json"
+    for _ in range(200):
+        if proc.poll() is not None:
+            print(f"warning: the MCP add-on exited; see {log_path}", file=sys.stderr)
+            return None
+        if credentials.exists() and port_taken(port):
+            break
+        await asyncio.sleep(0.1)
+    token = json.loads(credentials.read_text(encoding="utf-8"))["token"]
+    info |= {
+        "mcp_url": f"http://127.0.0.1:{port}/mcp",
+        "mcp_token": token,
+        "mcp_status_page": f"http://127.0.0.1:{ingress}/",
+        "mcp_log": str(log_path),
+    }
+    if info_path.exists():  # still running
+        info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        info_path.chmod(0o600)
+        print(
+            f"  MCP add-on      http://127.0.0.1:{port}/mcp  (bearer token in "
+            f"{info_path}; status page http://127.0.0.1:{ingress}/)",
+            flush=True,
+        )
+    return proc
+
+
+_run_without_addon = run
+
+
+async def run(args: argparse.Namespace) -> int:
+    """The demo, plus the MCP add-on next to Home Assistant."""
+    starter = asyncio.create_task(_start_addon(args.dir.resolve()))
+    try:
+        return await _run_without_addon(args)
+    finally:
+        proc = None
+        if starter.done() and not starter.cancelled() and not starter.exception():
+            proc = starter.result()
+        starter.cancel()
+        await asyncio.to_thread(stop_process, proc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
