@@ -13,17 +13,20 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import decimal
 import enum
 import hmac
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import ocpp.messages
+from ocpp.messages import MessageType, get_validator
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -152,6 +155,7 @@ class CentralSystem:
 
     async def start(self) -> None:
         """Start listening; raises OSError when the port is taken."""
+        await asyncio.get_running_loop().run_in_executor(None, preload_validators)
         self._server = await serve(
             self._handle_connection,
             self.config.host,
@@ -439,6 +443,34 @@ class CentralSystem:
                 charger.connected = False
                 charger.notify()
                 _LOGGER.debug("Charger %s disconnected", charger_id)
+
+
+def preload_validators() -> None:
+    """Read every OCPP JSON schema once, off the event loop (blocking file I/O).
+
+    The `ocpp` library caches a validator per schema on first use; without this,
+    the first frame of each action would open a file inside the event loop. The
+    library parses floats as Decimal for three 1.6 schemas (multipleOf checks), so
+    those are loaded the same way here.
+    """
+    decimal_16 = {
+        (MessageType.Call, "SetChargingProfile"),
+        (MessageType.Call, "RemoteStartTransaction"),
+        (MessageType.CallResult, "GetCompositeSchedule"),
+    }
+    package = Path(ocpp.messages.__file__).parent
+    for version, folder in (("1.6", "v16"), ("2.0.1", "v201")):
+        for path in sorted((package / folder / "schemas").glob("*.json")):
+            name = path.stem
+            if name.endswith("Response"):
+                message_type, action = MessageType.CallResult, name[: -len("Response")]
+            else:
+                message_type, action = MessageType.Call, name.removesuffix("Request")
+            parse_float: Callable[[str], Any] = float
+            if version == "1.6" and (message_type, action) in decimal_16:
+                parse_float = decimal.Decimal
+            with contextlib.suppress(OSError, ValueError):
+                get_validator(message_type, action, version, parse_float=parse_float)
 
 
 def _select_subprotocol(
