@@ -568,6 +568,8 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
 class EnergyCoordinatorOptionsFlow(OptionsFlow):
     """Every setting of a site, one menu entry per step."""
 
+    _loadpoint: str = ""
+
     def _values(self) -> dict[str, Any]:
         return {**self.config_entry.data, **self.config_entry.options}
 
@@ -587,7 +589,13 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
         """Choose what to change."""
         return self.async_show_menu(
             step_id="init",
-            menu_options=["central_system", "sources", "limits", "actuators"],
+            menu_options=[
+                "central_system",
+                "sources",
+                "limits",
+                "actuators",
+                "vehicles",
+            ],
         )
 
     async def async_step_central_system(
@@ -652,6 +660,71 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="actuators",
             data_schema=_actuators_schema(user_input or self._values()),
+            errors=errors,
+        )
+
+    async def async_step_vehicles(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the loadpoint (charger connector) whose vehicle to set up."""
+        entry: EnergyCoordinatorConfigEntry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="site_not_loaded")
+        loadpoints = [lp for lp, _, _ in entry.runtime_data.site.loadpoint_connectors()]
+        if not loadpoints:
+            return self.async_abort(reason="no_loadpoints")
+        if user_input is not None:
+            self._loadpoint = user_input["loadpoint"]
+            return await self.async_step_vehicle()
+        return self.async_show_form(
+            step_id="vehicles",
+            data_schema=vol.Schema(
+                {
+                    vol.Required("loadpoint", default=loadpoints[0]): SelectSelector(
+                        SelectSelectorConfig(options=loadpoints)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_vehicle(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The vehicle's SoC source and the loadpoint's priority."""
+        entry: EnergyCoordinatorConfigEntry = self.config_entry
+        site = entry.runtime_data.site
+        settings = site.settings(self._loadpoint)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            soc_entity = user_input.get("vehicle_soc_entity") or None
+            if soc_entity is not None:
+                state = self.hass.states.get(soc_entity)
+                if state is None:
+                    errors["vehicle_soc_entity"] = "entity_not_found"
+                elif state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) != PERCENTAGE:
+                    errors["vehicle_soc_entity"] = "not_percentage"
+            if not errors:
+                site.update_settings(
+                    self._loadpoint,
+                    vehicle_soc_entity=soc_entity,
+                    priority=int(user_input["priority"]),
+                )
+                await site.async_save()
+                return self.async_create_entry(data=dict(entry.options))
+        return self.async_show_form(
+            step_id="vehicle",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(
+                        "vehicle_soc_entity",
+                        description={"suggested_value": settings.vehicle_soc_entity},
+                    ): EntitySelector(EntitySelectorConfig(domain="sensor")),
+                    vol.Required("priority", default=settings.priority): _number(
+                        0, 100, 1
+                    ),
+                }
+            ),
+            description_placeholders={"loadpoint": self._loadpoint},
             errors=errors,
         )
 

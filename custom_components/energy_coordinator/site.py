@@ -763,6 +763,10 @@ class SiteCoordinator:
                 self._issues.discard(issue_id)
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
+    async def async_save(self) -> None:
+        """Write the settings now."""
+        await self._store.async_save(self._data_to_save())
+
     async def async_shutdown(self) -> None:
         """Stop the loop and write the settings now (a reload may follow at once)."""
         if self._unsub_loop is not None:

@@ -214,3 +214,50 @@ async def test_flexible_load_subentries(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[subentry.subentry_id].data["power_w"] == 2500.0
+
+
+async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> None:
+    """A loadpoint's vehicle SoC source and priority are set in the options."""
+    from ocpp.v16 import call
+
+    from tests.csms.ocpp16_client import fake_charger
+
+    hass.states.async_set("sensor.car_soc", "64", {"unit_of_measurement": "%"})
+    hass.states.async_set("sensor.car_range", "300", {"unit_of_measurement": "km"})
+    entry = await setup_site()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "vehicles"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_loadpoints"
+
+    async with fake_charger(entry.runtime_data.system, "CPV") as charger:
+        await charger.boot()
+        await charger.send(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Available"
+            )
+        )
+        await hass.async_block_till_done()
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "vehicles"}
+        )
+        assert result["step_id"] == "vehicles"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"loadpoint": "CPV/1"}
+        )
+        assert result["step_id"] == "vehicle"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"vehicle_soc_entity": "sensor.car_range", "priority": 2}
+        )
+        assert result["errors"] == {"vehicle_soc_entity": "not_percentage"}
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"vehicle_soc_entity": "sensor.car_soc", "priority": 2}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        settings = entry.runtime_data.site.settings("CPV/1")
+        assert settings.vehicle_soc_entity == "sensor.car_soc"
+        assert settings.priority == 2
