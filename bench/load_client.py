@@ -438,6 +438,7 @@ class Fleet:
 
 
 def emit(record: dict[str, Any]) -> None:
+    record["emitted_at"] = time.time()
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
 

@@ -11,8 +11,10 @@ and chars/4) of:
 - the energy question, "what are solar, grid, home battery and each EV doing right
   now": one `get_site_status` call (checked for completeness: units, the configured
   home battery and not a device battery, every EV);
-- a full-home overview: the server's overview tool when it has one (`--overview-tool`),
-  else every area's `ha://area/{area}` resource plus `energy://site`;
+- a full-home overview: one call of the server's overview tool (`--overview-tool`
+  with `--overview-args`, default `get_site_status` with `{"scope": "home"}`), or,
+  for a server without one, every area's `ha://area/{area}` resource plus
+  `energy://site`;
 
 and the latency of the read tools: over MCP (client → add-on → HA → back) and inside
 the add-on (add-on → HA → add-on, from the audit log's durations). Prints the JSON and
@@ -80,6 +82,7 @@ TARGETS = {
 #: Read tools and the arguments the latency loop calls them with.
 READ_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_site_status", {}),
+    ("get_site_status", {"scope": "home"}),
     ("list_chargers", {}),
     ("get_plan", {}),
     ("explain_decision", {}),
@@ -105,8 +108,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--overview-tool",
-        default="get_overview",
-        help="the server's full-home overview tool (if it has one)",
+        default="get_site_status",
+        help="the tool whose one call gives the full-home overview (if any)",
+    )
+    parser.add_argument(
+        "--overview-args",
+        type=json.loads,
+        default={"scope": "home"},
+        help='its arguments as JSON (default: {"scope": "home"})',
     )
     parser.add_argument("--keep-config", action="store_true")
     parser.add_argument("--output", type=Path, help="JSON file (default: results/)")
@@ -130,6 +139,11 @@ class Tokens:
 def compact(value: Any) -> str:
     """JSON as a client sends it on to the model (no padding)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def call_label(name: str, arguments: dict[str, Any]) -> str:
+    """`get_site_status`, `search_entities {"query":"…"}`: one call, per-tool key."""
+    return f"{name} {compact(arguments)}" if arguments else name
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -353,12 +367,15 @@ async def measure(
 
     names = {t["name"] for t in tools_json}
     if args.overview_tool in names:
-        overview_result = await client.call_tool(args.overview_tool, {})
+        overview_result = await client.call_tool(args.overview_tool, args.overview_args)
         overview_text = text_of(overview_result)
+        if overview_result.is_error:
+            raise RuntimeError(f"{args.overview_tool} failed: {overview_text}")
         out["overview"] = {
-            "method": f"tool {args.overview_tool}",
+            "method": f"tool {args.overview_tool} {compact(args.overview_args)}",
             "calls": 1,
             **tokens.count(overview_text),
+            "answer": json.loads(overview_text),
         }
     else:
         texts = [text_of(site_result)]
@@ -387,7 +404,7 @@ async def measure(
             elapsed = (time.perf_counter() - started) * 1000
             if result.is_error:
                 errors[name] = text_of(result)[:200]
-            per_tool.setdefault(name, []).append(elapsed)
+            per_tool.setdefault(call_label(name, arguments), []).append(elapsed)
     everything = [v for values in per_tool.values() for v in values]
     out["latency_mcp_ms"] = {
         "all_read_tools": percentiles(everything),
@@ -406,7 +423,8 @@ def audit_latency(data_dir: Path, since: str) -> dict[str, Any]:
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if row.get("tool") in read_tools and row.get("time", "") >= since:
-            durations.setdefault(row["tool"], []).append(float(row["duration_ms"]))
+            label = call_label(row["tool"], row.get("arguments") or {})
+            durations.setdefault(label, []).append(float(row["duration_ms"]))
     everything = [v for values in durations.values() for v in values]
     return {
         "all_read_tools": percentiles(everything),

@@ -97,8 +97,10 @@ class ProcessSampler:
             last_cpu, last_wall = cpu, wall
 
 
-async def poll_api(ha: HassProcess, samples: list[float], errors: list[str]) -> None:
-    """GET /api/ every second; record its latency."""
+async def poll_api(
+    ha: HassProcess, samples: list[float], errors: list[str], slow: list[str]
+) -> None:
+    """GET /api/ every second; record its latency (and when it was slow)."""
     loop = asyncio.get_running_loop()
     next_at = loop.time()
     while True:
@@ -108,7 +110,11 @@ async def poll_api(ha: HassProcess, samples: list[float], errors: list[str]) -> 
             if not isinstance(body, dict) or "message" not in body:
                 errors.append(f"unexpected body {body!r}")
             else:
-                samples.append(time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                samples.append(seconds)
+                if seconds > 0.05:
+                    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+                    slow.append(f"{at} {seconds * 1000:.0f} ms")
         except Exception as err:  # every failure is a data point
             errors.append(repr(err))
         next_at += 1.0
@@ -122,7 +128,9 @@ async def read_events(
     while line := await stream.readline():
         text = line.decode(errors="replace").strip()
         if text.startswith("{"):
-            await events.put(json.loads(text))
+            event = json.loads(text)
+            event["received_at"] = time.time()
+            await events.put(event)
         elif text:
             print(f"[load] {text}", file=sys.stderr)
 
@@ -274,9 +282,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         api_samples: list[float] = []
         api_errors: list[str] = []
+        api_slow: list[str] = []
         sampler = ProcessSampler(ha)
         background = [
-            asyncio.create_task(poll_api(ha, api_samples, api_errors)),
+            asyncio.create_task(poll_api(ha, api_samples, api_errors, api_slow)),
             asyncio.create_task(sampler.run()),
         ]
         profiler = None
@@ -287,13 +296,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         client = await next_event(events, "result", args.duration + 120)
         cpu_window_end, wall_window_end = ha.cpu_seconds(), time.monotonic()
         rss_end = ha.rss_bytes()
-        try:
-            registry: dict[str, Any] = await registry_counts(ha)
-        except Exception as err:  # a count is not worth losing the run
-            registry = {"error": repr(err)}
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        try:  # after the window: these big answers keep hass busy for a while
+            registry: dict[str, Any] = await registry_counts(ha)
+        except Exception as err:  # a count is not worth losing the run
+            registry = {"error": repr(err)}
         teardown = await next_event(events, "teardown", 300)
         await loader.wait()
         await reader
@@ -302,6 +311,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["profile_window"] = str(profile_path)
 
         window_s = wall_window_end - wall_window_start
+        result["window_utc"] = [
+            datetime.fromtimestamp(ready["emitted_at"], UTC).isoformat(),
+            datetime.fromtimestamp(client["emitted_at"], UTC).isoformat(),
+        ]
+        result["event_delivery_ms"] = {
+            kind: round((event["received_at"] - event["emitted_at"]) * 1000, 1)
+            for kind, event in (("ready", ready), ("result", client))
+        }
         window = client["window"]
         meter = window["latency"].get("MeterValues", {"count": 0})
         result |= {
@@ -337,6 +354,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     **percentiles(api_samples),
                     "errors": len(api_errors),
                     "error_examples": api_errors[:5],
+                    "slow_over_50ms": api_slow[:20],
                 },
                 "hass_cpu_percent": round(
                     100 * (cpu_window_end - cpu_window_start) / window_s, 1

@@ -116,22 +116,30 @@ def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) ->
         proc.wait(5)
 
 
+def _is_charger_device(device: dict[str, Any], entry_id: str) -> bool:
+    """A charger's own device (not a connector, a loadpoint or a site part)."""
+    return any(
+        domain == DOMAIN
+        and "/" not in identifier
+        and not identifier.startswith((f"{entry_id}_", "loadpoint_"))
+        for domain, identifier in device.get("identifiers", [])
+    )
+
+
 async def status_line(ha: HassProcess, entry_id: str) -> str:
     """Chargers and entities of the demo site, from the registries over WS."""
     devices = await ha.ws_command("config/device_registry/list")
     chargers = [
         d
         for d in devices
-        if entry_id in d.get("config_entries", [])
-        and any(i[0] == DOMAIN for i in d.get("identifiers", []))
+        if entry_id in d.get("config_entries", []) and _is_charger_device(d, entry_id)
     ]
     entities = await ha.ws_command("config/entity_registry/list")
     ours = {e["entity_id"] for e in entities if e.get("config_entry_id") == entry_id}
     states = {s["entity_id"]: s["state"] for s in await ha.states()}
     unavailable = sum(1 for e in ours if states.get(e) == "unavailable")
     return (
-        f"{len(chargers)} charger device(s), {len(ours)} entities "
-        f"({unavailable} unavailable)"
+        f"{len(chargers)} charger(s), {len(ours)} entities ({unavailable} unavailable)"
     )
 
 

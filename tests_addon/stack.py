@@ -3,8 +3,9 @@
 One `hass` process (scripts/hass_process.py, run with the HA venv's Python) with:
 template power sensors fed by `input_number`s for PV, grid, home battery SoC and
 power and house consumption (the integration's configured sources), decoy device
-batteries (phones, sensors) that must never be taken for the home battery, lights
-and switches in two areas, the recorder for history, the integration added through
+batteries (phones, sensors) that must never be taken for the home battery, lights,
+switches, a cover, a thermostat, room sensors (one unavailable) and a window in
+areas (for the home overview), the recorder for history, the integration added through
 its config flow, and the simulator (`python -m simulator`, also the HA venv) with
 one OCPP 1.6J and one 2.0.1 charger running sessions by themselves.
 """
@@ -44,6 +45,34 @@ DECOYS = {
     "remote_battery": ("Living room remote battery", 55),
 }
 
+#: Room sensors for the home overview: name, state, extra YAML lines.
+ROOM_SENSORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "Living room temperature",
+        "21.5",
+        ("unit_of_measurement: '°C'", "device_class: temperature"),
+    ),
+    (
+        "Living room floor temperature",
+        "19.0",
+        ("unit_of_measurement: '°C'", "device_class: temperature"),
+    ),
+    (
+        "Bedroom temperature",
+        "18.0",
+        ("unit_of_measurement: '°C'", "device_class: temperature"),
+    ),
+    (
+        "Garage humidity",
+        "50",
+        (
+            "unit_of_measurement: '%'",
+            "device_class: humidity",
+            "availability: '{{ false }}'",
+        ),
+    ),
+)
+
 
 def extra_config() -> str:
     """configuration.yaml additions: sources, decoys, lights, recorder."""
@@ -63,6 +92,7 @@ def extra_config() -> str:
     for key, name in (
         ("kitchen_light", "Kitchen light"),
         ("garage_heater", "Garage heater"),
+        ("living_room_heater", "Living room heater"),
     ):
         lines += [f"  {key}:", f"    name: {name}"]
     lines += ["template:", "  - sensor:"]
@@ -83,6 +113,13 @@ def extra_config() -> str:
             "        device_class: battery",
             f"        state: '{value}'",
         ]
+    for name, value, extra in ROOM_SENSORS:
+        lines += [
+            f"      - name: {name}",
+            f"        unique_id: test_{name.lower().replace(' ', '_')}",
+            f"        state: '{value}'",
+            *(f"        {line}" for line in extra),
+        ]
     lines += [
         "      - name: Doorbell camera",
         "        unique_id: test_doorbell",
@@ -102,6 +139,39 @@ def extra_config() -> str:
         "        turn_off:",
         "          action: input_boolean.turn_off",
         "          target: {entity_id: input_boolean.garage_heater}",
+        "  - light:",
+        "      - name: Living room lamp",
+        "        unique_id: test_living_room_lamp",
+        "        state: '{{ true }}'",
+        "        turn_on: []",
+        "        turn_off: []",
+        "      - name: Living room spots",
+        "        unique_id: test_living_room_spots",
+        "        state: '{{ false }}'",
+        "        turn_on: []",
+        "        turn_off: []",
+        "  - binary_sensor:",
+        "      - name: Bedroom window",
+        "        unique_id: test_bedroom_window",
+        "        device_class: window",
+        "        state: 'on'",
+        "cover:",
+        "  - platform: template",
+        "    covers:",
+        "      living_room_blind:",
+        "        unique_id: test_living_room_blind",
+        "        friendly_name: Living room blind",
+        "        position_template: '70'",
+        "        open_cover: []",
+        "        close_cover: []",
+        "climate:",
+        "  - platform: generic_thermostat",
+        "    name: Living room thermostat",
+        "    unique_id: test_living_room_thermostat",
+        "    heater: input_boolean.living_room_heater",
+        "    target_sensor: sensor.living_room_temperature",
+        "    target_temp: 20",
+        "    initial_hvac_mode: heat",
     ]
     return "\n".join(lines) + "\n"
 
@@ -136,6 +206,15 @@ async def _set_areas(ha: HassProcess) -> None:
         "sensor.living_room_remote_battery": "living_room",
         "switch.garage_socket": "garage",
         "sensor.pv_power": "garage",
+        "sensor.garage_humidity": "garage",
+        "sensor.living_room_temperature": "living_room",
+        "sensor.living_room_floor_temperature": "living_room",
+        "light.living_room_lamp": "living_room",
+        "light.living_room_spots": "living_room",
+        "cover.living_room_blind": "living_room",
+        "climate.living_room_thermostat": "living_room",
+        "sensor.bedroom_temperature": "bedroom",
+        "binary_sensor.bedroom_window": "bedroom",
     }
     for entity_id, area in assignments.items():
         await ha.ws_command(

@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import sys
+import typing
+import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,10 +21,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from anthropic.resources.messages.messages import DEPRECATED_MODELS
+from anthropic.types import Model
 from energy_coordinator_mcp import assistant_entry
 from energy_coordinator_mcp.app import AddonContext, serve_http
 from energy_coordinator_mcp.assistant import DISABLED_MESSAGE, Assistant
-from energy_coordinator_mcp.config import Options, Settings
+from energy_coordinator_mcp.config import DEFAULT_MODEL, Options, Settings
 from energy_coordinator_mcp.diagnostics_job import DiagnosticsJob
 from energy_coordinator_mcp.token_budget import BUDGET_FILE, TokenBudget
 from helpers import eventually
@@ -36,7 +40,8 @@ from messages_api_stub import (
 )
 from stack import ROOT, Stack, free_port
 
-MODEL = "claude-sonnet-4-6"
+#: The add-on's default model: every assistant test exercises it.
+MODEL = DEFAULT_MODEL
 KEY = "sk-ant-test-assistant-0123456789"
 MODE_ENTITY = "select.ev_t_001_charge_mode"
 
@@ -137,6 +142,36 @@ async def test_energy_question_is_one_get_site_status_call(
     audit = _audit_last(ctx, "get_site_status")
     assert audit["caller"] == "assistant"
     assert audit["outcome"] == "ok"
+
+
+async def test_default_model_is_current_and_warns_nothing(
+    ctx: AddonContext, claude: MessagesAPIStub, tmp_path: Path
+) -> None:
+    """The default model is one the installed SDK lists and has not deprecated."""
+    assert DEFAULT_MODEL in typing.get_args(typing.get_args(Model)[0])
+    assert DEFAULT_MODEL not in DEPRECATED_MODELS
+    assert "sonnet" in DEFAULT_MODEL
+    # Options as the owner gets them: no model chosen.
+    options = replace(ctx.settings.options, anthropic_api_key=KEY)
+    assert options.model == DEFAULT_MODEL
+    assistant = Assistant(
+        ctx.registry,
+        options,
+        tmp_path,
+        base_url=claude.base_url,
+        budget=TokenBudget(tmp_path, 10_000),
+        max_retries=0,
+    )
+    claude.reset(text_reply("Hi."))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = await assistant.ask("Hello")
+    finally:
+        await assistant.aclose()
+    assert result.status == "answered", result
+    assert claude.requests[0].body["model"] == DEFAULT_MODEL
+    assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
 
 
 async def test_tools_are_cached_with_the_prompts_as_system_context(

@@ -18,13 +18,15 @@ from typing import Any
 import pytest
 from energy_coordinator_mcp.app import AddonContext
 from energy_coordinator_mcp.assistant import Assistant
+from energy_coordinator_mcp.config import DEFAULT_MODEL
 from energy_coordinator_mcp.diagnostics_job import DiagnosticsJob
 from energy_coordinator_mcp.token_budget import TokenBudget
 from helpers import eventually
 from messages_api_stub import MessagesAPIStub, text_reply
 from stack import Stack
 
-MODEL = "claude-sonnet-4-6"
+#: The add-on's default model: every assistant test exercises it.
+MODEL = DEFAULT_MODEL
 KEY = "sk-ant-test-diagnostics-0123456789"
 CONNECTED = "binary_sensor.t_001_connected"
 REPORT = "t-001 rebooted once at noon and came back within seconds; no action needed."

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 DEFAULT_DATA_DIR = Path("/data")
 DEFAULT_HA_URL = "http://supervisor/core"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_PORT = 8765
 DEFAULT_INGRESS_PORT = 8099
 

@@ -42,8 +42,9 @@ NOTIFY_INTERVAL = 5.0
 INSTRUCTIONS = (
     "Energy Coordinator for Home Assistant. For any energy question call "
     "get_site_status first: one call answers solar, grid, home battery and every "
-    "EV. Acting tools first return a confirmation request: tell the user what will "
-    "happen and, only if they agree, call again with the same arguments and "
+    "EV; with scope=home it gives an overview of the whole home by area. Acting "
+    "tools first return a confirmation request: tell the user what will happen "
+    "and, only if they agree, call again with the same arguments and "
     "confirm=<code> (valid 2 minutes)."
 )
 

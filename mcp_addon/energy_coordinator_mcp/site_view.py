@@ -401,6 +401,29 @@ def site_summary(
     return summary
 
 
+def energy_line(summary: Mapping[str, Any]) -> str:
+    """A `site_summary` as one sentence: solar, grid, house, battery, each EV."""
+    parts = [
+        f"solar {summary.get('solar')}",
+        f"grid {summary.get('grid')}",
+        f"house {summary.get('house')}",
+        f"home battery {summary.get('home_battery')}",
+    ]
+    evs = summary.get("evs")
+    if isinstance(evs, list):
+        parts.append(
+            "EVs: "
+            + ", ".join(
+                f"{ev.get('loadpoint')} {ev.get('state')} (mode {ev.get('mode')})"
+                for ev in evs
+                if isinstance(ev, Mapping)
+            )
+        )
+    elif evs:
+        parts.append(f"EVs: {evs}")
+    return "; ".join(parts)
+
+
 def loadpoint_power_kw(lp: Mapping[str, Any], voltage: float = 230.0) -> float | None:
     """The most a loadpoint may draw with its maximum current, in kW."""
     current = lp.get("max_current_a")

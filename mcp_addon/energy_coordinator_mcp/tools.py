@@ -25,6 +25,7 @@ from .audit import AuditLog, Timer
 from .config import Options
 from .ha_client import EntityState, HAClient, HAError
 from .home_view import downsample, lean_state, search, value_text
+from .overview import home_overview
 from .security import CONFIRMATION_TTL, ConfirmationGate, Redactor
 from .site_view import (
     DOMAIN,
@@ -33,6 +34,7 @@ from .site_view import (
     ChargerInfo,
     SiteError,
     decision_summary,
+    energy_line,
     ev_summary,
     loadpoint_power_kw,
     local_time,
@@ -43,6 +45,8 @@ from .site_view import (
 #: Seconds the Assist exposure list is cached.
 EXPOSURE_TTL = 30.0
 MODES = ("off", "now", "minpv", "pv")
+#: get_site_status scopes: the energy site (default) or the whole home.
+SCOPES = ("energy", "home")
 #: Error-code states that mean "no error".
 NO_ERROR = frozenset({"noerror", "unknown", "unavailable", ""})
 #: Largest page any tool returns.
@@ -390,8 +394,11 @@ class ToolRegistry:
         self._add(
             "get_site_status",
             "Start here for energy questions: solar, grid, house, home battery and "
-            "every EV right now (with units) and the coordinator's last decision.",
-            _schema(),
+            "every EV right now (with units) and the coordinator's last decision. "
+            "scope=home: overview of the whole home instead, per area (lights, "
+            "switches, covers, climate, temperatures, open doors/windows, low "
+            "batteries, unavailable) plus the energy line.",
+            _schema({"scope": _str(enum=list(SCOPES))}),
             READ,
             read=self._get_site_status,
         )
@@ -577,8 +584,25 @@ class ToolRegistry:
     # Site and energy ------------------------------------------------------------
 
     async def _get_site_status(self, args: dict[str, Any]) -> Any:
-        status = await self._status()
-        return site_summary(status, self.zone, self._connector_states())
+        if args.get("scope") != "home":
+            status = await self._status()
+            return site_summary(status, self.zone, self._connector_states())
+        # The home overview works without the integration too.
+        try:
+            status = await self._status()
+        except (ToolError, HAError) as err:
+            energy = f"unknown (Energy Coordinator status unavailable: {err})"
+            soc = None
+        else:
+            summary = site_summary(status, self.zone, self._connector_states())
+            energy = energy_line(summary)
+            soc = (status.get("status") or {}).get("battery_soc_pct")
+        return home_overview(
+            self.ha,
+            await self.visible_states(),
+            energy=energy,
+            home_battery_soc=float(soc) if isinstance(soc, int | float) else None,
+        )
 
     async def _list_chargers(self, args: dict[str, Any]) -> Any:
         if args.get("charger"):
