@@ -11,8 +11,8 @@ import ssl
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -140,6 +140,16 @@ async def async_setup_entry(
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(site.async_shutdown)
     site.async_start_loop()
+
+    async def _on_stop(event: Event) -> None:
+        # HA does not unload entries at stop; close the store so its worker
+        # thread does not hold up shutdown.
+        await system.stop()
+        await store.close()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop)
+    )
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await async_install_blueprint(hass)
     return True
