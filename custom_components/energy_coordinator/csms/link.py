@@ -320,7 +320,7 @@ class ChargePointLink(abc.ABC):
             total = EnergyTotal(total.total_wh, meter_start_wh)
             self.system.set_energy_total(self.id, connector_id, total)
             await self.system.store.save_energy_total(self.id, connector_id, total)
-        transaction = _transaction(record)
+        transaction = transaction_from_record(record)
         transaction.meter_start_pending = pending and record.energy_wh == 0
         if record.stop_time is not None:  # a repeat of a finished transaction
             conn.transaction = None
@@ -384,14 +384,10 @@ class ChargePointLink(abc.ABC):
         Returns the finished session, or None when it was unknown or already
         finished (the charger is still answered positively; nothing changes).
         """
-        conn_tx = None
-        for conn in self.charger.connectors.values():
-            if conn.transaction and conn.transaction.transaction_id == transaction_id:
-                conn_tx = conn
-                break
-        if conn_tx is not None and conn_tx.transaction is not None:
-            session_id = conn_tx.transaction.session_id
-            connector_id = conn_tx.connector_id
+        tx = self.find_transaction(transaction_id)
+        if tx is not None:
+            session_id = tx.session_id
+            connector_id = tx.connector_id
         else:
             stored = await self.system.store.get_session(self.id, transaction_id)
             if stored is None or stored.stop_time is not None:
@@ -399,7 +395,6 @@ class ChargePointLink(abc.ABC):
             session_id = stored.session_id
             connector_id = stored.connector_id
         if meter_stop_wh is not None:
-            tx = conn_tx.transaction if conn_tx is not None else None
             await self.record_register(connector_id, meter_stop_wh, tx)
         record = await self.system.store.finish_session(
             session_id, stop_time, meter_stop_wh, reason
@@ -422,7 +417,8 @@ class ChargePointLink(abc.ABC):
         return None
 
 
-def _transaction(record: SessionRecord) -> Transaction:
+def transaction_from_record(record: SessionRecord) -> Transaction:
+    """A running `Transaction` rebuilt from its stored session."""
     return Transaction(
         session_id=record.session_id,
         transaction_id=record.transaction_id,
@@ -434,11 +430,6 @@ def _transaction(record: SessionRecord) -> Transaction:
         evse_id=record.evse_id,
         last_seq_no=record.last_seq_no,
     )
-
-
-def transaction_from_record(record: SessionRecord) -> Transaction:
-    """A running `Transaction` rebuilt from its stored session (after a restart)."""
-    return _transaction(record)
 
 
 def _guess_unique_id(raw: str) -> str:
