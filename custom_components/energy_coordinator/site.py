@@ -36,6 +36,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -103,12 +104,14 @@ LIMIT_TOLERANCE_A = 1.5
 #: a charger that reports less often than we coordinate is not misjudged.
 IGNORED_RUNS_BEFORE_FALLBACK = 2
 
+#: The measured sources; their labels in repairs are the (translated) field names of
+#: the config flow's Measurements step, with these English words as a fallback.
 SOURCE_LABELS = {
     CONF_PV_POWER: "PV power",
-    CONF_GRID_POWER: "grid power",
-    CONF_BATTERY_SOC: "battery state of charge",
-    CONF_BATTERY_POWER: "battery power",
-    CONF_HOUSE_POWER: "house consumption",
+    CONF_GRID_POWER: "Grid power",
+    CONF_BATTERY_SOC: "Home battery state of charge",
+    CONF_BATTERY_POWER: "Home battery power",
+    CONF_HOUSE_POWER: "House consumption",
 }
 
 #: Profile purposes tried in turn when a charger ignores one.
@@ -238,6 +241,7 @@ class SiteCoordinator:
         self._lock = asyncio.Lock()
         self._unsub_loop: Callable[[], None] | None = None
         self._issues: set[str] = set()
+        self._source_labels = dict(SOURCE_LABELS)
 
     # Lifecycle ----------------------------------------------------------------
 
@@ -251,6 +255,13 @@ class SiteCoordinator:
         if isinstance(grid_limit, int | float):
             self.grid_limit_override = float(grid_limit)
         self._state = ControllerState.from_dict(data.get("controller"))
+        translations = await async_get_translations(
+            self.hass, self.hass.config.language, "config", [DOMAIN]
+        )
+        prefix = f"component.{DOMAIN}.config.step.sources.data."
+        for key in SOURCE_LABELS:
+            if label := translations.get(prefix + key):
+                self._source_labels[key] = label
 
     @callback
     def async_start_loop(self) -> Callable[[], None] | None:
@@ -737,7 +748,7 @@ class SiteCoordinator:
 
     @callback
     def _update_repairs(self) -> None:
-        for key, label in SOURCE_LABELS.items():
+        for key, label in self._source_labels.items():
             entity_id = self.options.get(key)
             issue_id = f"{self.entry_id}_{key}_unavailable"
             missing = False

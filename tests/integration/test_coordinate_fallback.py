@@ -76,7 +76,7 @@ async def test_grid_meter_unavailable(
     assert issue.translation_key == "source_unavailable"
     assert issue.translation_placeholders == {
         "entity_id": GRID,
-        "source": "grid power",
+        "source": "Grid power",
     }
     assert issue.severity == ir.IssueSeverity.WARNING
 
@@ -94,6 +94,25 @@ async def test_grid_meter_unavailable(
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     assert conn.offered_current_a == pytest.approx(7.9)
     assert h.battery_calls[-1] == {"mode": "auto", "power_w": 0}
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("pt-BR", "Potência da rede"), ("zh-Hans", "电网功率")]
+)
+async def test_repair_names_the_source_in_the_owners_language(
+    site_harness: SiteHarness, language: str, label: str
+) -> None:
+    """The repair's source label is the Measurements field in HA's language."""
+    h = site_harness
+    h.hass.config.language = language
+    entry = await h.start()
+    await h.switch(METER_OK, False)
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    issue = ir.async_get(h.hass).async_get_issue(
+        DOMAIN, f"{entry.entry_id}_grid_power_entity_unavailable"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {"entity_id": GRID, "source": label}
 
 
 @pytest.mark.parametrize("cls", [ChargePoint16, ChargePoint201], ids=["1.6", "2.0.1"])
