@@ -1,10 +1,13 @@
 """The demo: a real Home Assistant with the integration and simulated chargers.
 
 Owns the demo's lifecycle: a fresh `hass` under `.demo/` (onboarded, user `demo`), the
-integration added through its config flow (unknown chargers accepted), a simulator
-process with one OCPP 1.6J and one 2.0.1 charger running sessions by themselves,
-`.demo/demo.json` with the URL and credentials, a short status in the foreground, and
-stopping everything on Ctrl-C / SIGTERM. Run it through `scripts/demo`.
+household's source entities (PV, grid, house, battery) driven by
+`simulator.household.HouseholdFeed` on an accelerated clock, the integration added
+through its config flow with those sources and its own coordination loop (unknown
+chargers accepted), a simulator process with one OCPP 1.6J and one 2.0.1 charger
+running sessions by themselves, `.demo/demo.json` with the URL and credentials, a
+short status in the foreground, and stopping everything on Ctrl-C / SIGTERM. Run it
+through `scripts/demo`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,12 +26,30 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hass_process import DOMAIN, ROOT, HassError, HassProcess
 
+sys.path.insert(0, str(ROOT))
+
+from simulator.household import SOURCES, Household, HouseholdFeed
+
 DEMO_DIR = ROOT / ".demo"
 VERSIONS = ("1.6", "2.0.1")
+
+#: The demo site's grid connection and battery (the household's battery size).
+DEMO_LIMITS = {
+    "grid_limit": 25,
+    "grid_limit_unit": "A",
+    "site_phases": "3",
+    "battery_capacity_kwh": Household.battery_capacity_kwh,
+    "battery_max_charge_w": Household.battery_max_w,
+    "battery_max_discharge_w": Household.battery_max_w,
+}
+#: The integration runs the coordination itself every this many seconds.
+DEMO_LOOP_S = 5
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--dir", type=Path, default=DEMO_DIR, help="demo state directory (.demo)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="household clock: simulated seconds per real second (default 60)",
     )
     parser.add_argument(
         "--session-pause",
@@ -126,7 +154,61 @@ def _is_charger_device(device: dict[str, Any], entry_id: str) -> bool:
     )
 
 
-async def status_line(ha: HassProcess, entry_id: str) -> str:
+async def add_household_site(
+    ha: HassProcess, feed: HouseholdFeed, ocpp_port: int, loop_s: int
+) -> dict[str, Any]:
+    """The household's sensors, then the site measuring them (its config entry).
+
+    The sensors are written first so the config flow finds them; `loop_s` > 0 lets
+    the integration coordinate by itself every `loop_s` seconds.
+    """
+    async with aiohttp.ClientSession() as session:
+        await feed.write_states(session)
+    return await ha.add_integration(
+        site_name="Demo Home",
+        ocpp_port=ocpp_port,
+        charger_policy="accept",
+        steps={
+            "sources": SOURCES,
+            "limits": DEMO_LIMITS,
+            "actuators": {"loop_interval": loop_s},
+        },
+    )
+
+
+def link_feed(
+    feed: HouseholdFeed, entities: list[dict[str, Any]], entry_id: str
+) -> None:
+    """Point the feed at the chargers' power sensors and the battery command."""
+    ours = [e for e in entities if e.get("config_entry_id") == entry_id]
+    by_unique = {e["unique_id"]: e["entity_id"] for e in ours}
+    feed.battery_command_entity = by_unique.get(f"{entry_id}_battery_command")
+    feed.battery_command_power_entity = by_unique.get(
+        f"{entry_id}_battery_command_power"
+    )
+    # A connector's power sensor: "<charger id>_<connector>_power".
+    feed.ev_power_entities = sorted(
+        entity_id
+        for unique_id, entity_id in by_unique.items()
+        if entity_id.startswith("sensor.")
+        and not unique_id.startswith(entry_id)
+        and re.fullmatch(r".+_\d+_power", unique_id)
+    )
+
+
+def household_line(feed: HouseholdFeed) -> str:
+    """The household right now, in a few words."""
+    home = feed.household
+    return (
+        f"{feed.clock:%H:%M} PV {home.pv_w / 1000:.1f} kW, house "
+        f"{home.house_w / 1000:.1f} kW, battery {home.battery_soc_pct:.0f} % "
+        f"({home.battery_w / 1000:+.1f} kW), grid {home.grid_w / 1000:+.1f} kW"
+    )
+
+
+async def status_line(
+    ha: HassProcess, entry_id: str, feed: HouseholdFeed | None = None
+) -> str:
     """Chargers and entities of the demo site, from the registries over WS."""
     devices = await ha.ws_command("config/device_registry/list")
     chargers = [
@@ -135,12 +217,28 @@ async def status_line(ha: HassProcess, entry_id: str) -> str:
         if entry_id in d.get("config_entries", []) and _is_charger_device(d, entry_id)
     ]
     entities = await ha.ws_command("config/entity_registry/list")
+    if feed is not None:
+        link_feed(feed, entities, entry_id)
     ours = {e["entity_id"] for e in entities if e.get("config_entry_id") == entry_id}
-    states = {s["entity_id"]: s["state"] for s in await ha.states()}
-    unavailable = sum(1 for e in ours if states.get(e) == "unavailable")
-    return (
-        f"{len(chargers)} charger(s), {len(ours)} entities ({unavailable} unavailable)"
+    states = {s["entity_id"]: s for s in await ha.states()}
+    unavailable = sum(
+        1 for e in ours if e in states and states[e]["state"] == "unavailable"
     )
+    line = f"{len(chargers)} charger(s), {len(ours)} entities"
+    line += f" ({unavailable} unavailable)"
+    if feed is not None:
+        ev_w = sum(
+            _number(states[e]["state"]) for e in feed.ev_power_entities if e in states
+        )
+        line += f" | {household_line(feed)}, EVs {ev_w / 1000:.1f} kW"
+    return line
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -163,6 +261,7 @@ async def run(args: argparse.Namespace) -> int:
         ui=True,
     )
     simulators: subprocess.Popen[bytes] | None = None
+    feed_task: asyncio.Task[None] | None = None
     info_path = demo_dir / "demo.json"
     info_path.unlink(missing_ok=True)
     ocpp_url = f"ws://127.0.0.1:{args.ocpp_port}"
@@ -171,11 +270,13 @@ async def run(args: argparse.Namespace) -> int:
         print(f"Starting Home Assistant on {ha.url} (config in {ha.config_dir}) …")
         await ha.start()
         await ha.onboard()
-        entry = await ha.add_integration(
-            site_name="Demo Home",
-            ocpp_port=args.ocpp_port,
-            charger_policy="accept",
+        assert ha.token is not None
+        feed = HouseholdFeed(ha.url, ha.token, speed=args.speed)
+        entry = await add_household_site(ha, feed, args.ocpp_port, DEMO_LOOP_S)
+        link_feed(
+            feed, await ha.ws_command("config/entity_registry/list"), entry["entry_id"]
         )
+        feed_task = asyncio.create_task(feed.run(stop))
         info: dict[str, Any] = {
             "ha_url": ha.url,
             "ha_token": ha.token,
@@ -199,6 +300,9 @@ async def run(args: argparse.Namespace) -> int:
             f"  Home Assistant  {ha.url}\n"
             f"  login           {ha.username} / {ha.password}\n"
             f"  OCPP server     {ocpp_url}/<charger id>  (unknown chargers accepted)\n"
+            f"  household       PV, grid, house and battery sensors (sensor.demo_*), "
+            f"a day at {args.speed:g}x speed; the site coordinates every "
+            f"{DEMO_LOOP_S} s\n"
             f"  simulators      "
             + (
                 "none (--no-simulators)"
@@ -211,12 +315,16 @@ async def run(args: argparse.Namespace) -> int:
             + "\nCtrl-C stops everything.\n",
             flush=True,
         )
-        return await watch(ha, entry["entry_id"], simulators, stop)
+        return await watch(ha, entry["entry_id"], simulators, stop, feed)
     except HassError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     finally:
         print("Stopping …", flush=True)
+        stop.set()
+        if feed_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(feed_task, 15)
         await asyncio.to_thread(stop_process, simulators)
         await ha.stop()
         info_path.unlink(missing_ok=True)
@@ -228,6 +336,7 @@ async def watch(
     entry_id: str,
     simulators: subprocess.Popen[bytes] | None,
     stop: asyncio.Event,
+    feed: HouseholdFeed | None = None,
 ) -> int:
     """Print a status line now and then until stopped; 1 if hass dies."""
     last = ""
@@ -242,7 +351,7 @@ async def watch(
             )
             simulators = None
         with contextlib.suppress(HassError, OSError, TimeoutError):
-            line = await status_line(ha, entry_id)
+            line = await status_line(ha, entry_id, feed)
             if line != last:
                 print(f"[{time.strftime('%H:%M:%S')}] {line}", flush=True)
                 last = line

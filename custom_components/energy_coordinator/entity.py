@@ -19,29 +19,46 @@ from .const import DOMAIN
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
 
+# Every entity of a device shares one DeviceInfo (HA reads it when the entity is
+# added): with thousands of chargers, a copy per entity is megabytes. Keyed by
+# everything the info holds, so a charger with new firmware gets a new one.
+_DEVICE_INFOS: dict[tuple[str | int | None, ...], DeviceInfo] = {}
+
 
 def charger_device_info(charger: ChargerState) -> DeviceInfo:
     """The device of a charger, with vendor, model and firmware."""
     info = charger.info
-    return DeviceInfo(
-        identifiers={(DOMAIN, charger.charger_id)},
-        name=charger.charger_id,
-        manufacturer=info.vendor,
-        model=info.model,
-        serial_number=info.serial_number,
-        sw_version=info.firmware_version,
+    key = (
+        charger.charger_id,
+        info.vendor,
+        info.model,
+        info.serial_number,
+        info.firmware_version,
     )
+    if (device := _DEVICE_INFOS.get(key)) is None:
+        device = _DEVICE_INFOS[key] = DeviceInfo(
+            identifiers={(DOMAIN, charger.charger_id)},
+            name=charger.charger_id,
+            manufacturer=info.vendor,
+            model=info.model,
+            serial_number=info.serial_number,
+            sw_version=info.firmware_version,
+        )
+    return device
 
 
 def connector_device_info(charger: ChargerState, connector_id: int) -> DeviceInfo:
     """The device of one connector of a multi-connector charger."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, f"{charger.charger_id}/{connector_id}")},
-        name=f"{charger.charger_id} connector {connector_id}",
-        manufacturer=charger.info.vendor,
-        model=charger.info.model,
-        via_device=(DOMAIN, charger.charger_id),
-    )
+    key = (charger.charger_id, connector_id, charger.info.vendor, charger.info.model)
+    if (device := _DEVICE_INFOS.get(key)) is None:
+        device = _DEVICE_INFOS[key] = DeviceInfo(
+            identifiers={(DOMAIN, f"{charger.charger_id}/{connector_id}")},
+            name=f"{charger.charger_id} connector {connector_id}",
+            manufacturer=charger.info.vendor,
+            model=charger.info.model,
+            via_device=(DOMAIN, charger.charger_id),
+        )
+    return device
 
 
 class ChargerEntity(Entity):

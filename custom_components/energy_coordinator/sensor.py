@@ -130,6 +130,7 @@ class ConnectorSensorEntityDescription(SensorEntityDescription):
 CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
     ChargerSensorEntityDescription(
         key="status",
+        entity_registry_enabled_default=False,
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
         options=STATUS_OPTIONS,
@@ -145,12 +146,14 @@ CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
     ),
     ChargerSensorEntityDescription(
         key="firmware_status",
+        entity_registry_enabled_default=False,
         translation_key="firmware_status",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger: charger.firmware_status,
     ),
     ChargerSensorEntityDescription(
         key="ocpp_version",
+        entity_registry_enabled_default=False,
         translation_key="ocpp_version",
         device_class=SensorDeviceClass.ENUM,
         options=list(OCPP_VERSION_OPTIONS.values()),
@@ -199,6 +202,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
     ),
     ConnectorSensorEntityDescription(
         key="voltage",
+        entity_registry_enabled_default=False,
         translation_key="voltage",
         device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
@@ -229,6 +233,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
     ),
     ConnectorSensorEntityDescription(
         key="session_duration",
+        entity_registry_enabled_default=False,
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
@@ -238,6 +243,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
     ),
     ConnectorSensorEntityDescription(
         key="current_limit",
+        entity_registry_enabled_default=False,
         translation_key="current_limit",
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,

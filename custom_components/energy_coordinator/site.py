@@ -36,9 +36,9 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -313,8 +313,21 @@ class SiteCoordinator:
 
     # Loadpoints ---------------------------------------------------------------
 
+    @property
+    def coordinates_evs(self) -> bool:
+        """Whether the chargers' connectors are loadpoints (EV devices).
+
+        Only a site that measures its grid or PV power can steer EVs; without either,
+        the chargers stay plain chargers, controlled by hand.
+        """
+        return bool(
+            self.options.get(CONF_GRID_POWER) or self.options.get(CONF_PV_POWER)
+        )
+
     def loadpoint_connectors(self) -> list[tuple[str, ChargerState, ConnectorState]]:
         """Every loadpoint: (id, charger, connector), sorted by id."""
+        if not self.coordinates_evs:
+            return []
         result = []
         for charger_id, charger in sorted(self.system.chargers.items()):
             if not self.system.is_approved(charger_id):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, UnitOfPower
@@ -100,8 +101,12 @@ def loadpoint_device_id(charger_id: str, connector_id: int) -> tuple[str, str]:
     return (DOMAIN, f"loadpoint_{charger_id}_{connector_id}")
 
 
+@cache
 def loadpoint_device_info(charger_id: str, connector_id: int) -> DeviceInfo:
-    """The EV loadpoint of one charger connector, via the charger's device."""
+    """The EV loadpoint of one charger connector, via the charger's device.
+
+    One shared dict per loadpoint (HA only reads it when an entity is added).
+    """
     name = charger_id if connector_id == 1 else f"{charger_id}/{connector_id}"
     return DeviceInfo(
         identifiers={loadpoint_device_id(charger_id, connector_id)},
@@ -360,6 +365,17 @@ def async_setup_loadpoints(
     site = entry.runtime_data.site
     system = site.system
     devices = dr.async_get(hass)
+    if not site.coordinates_evs:
+        # No measurement to steer by: drop EV devices left from earlier options.
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+            if any(
+                domain == DOMAIN and identifier.startswith("loadpoint_")
+                for domain, identifier in device.identifiers
+            ):
+                devices.async_update_device(
+                    device.id, remove_config_entry_id=entry.entry_id
+                )
+        return
     # charger id -> (charger object, connectors done, remove connector listener)
     tracked: dict[str, tuple[ChargerState, set[int], Callable[[], None]]] = {}
 

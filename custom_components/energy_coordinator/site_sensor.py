@@ -289,6 +289,7 @@ class LoadpointSensorEntityDescription(SensorEntityDescription):
 LOADPOINT_SENSORS: tuple[LoadpointSensorEntityDescription, ...] = (
     LoadpointSensorEntityDescription(
         key="charging_power",
+        entity_registry_enabled_default=False,
         translation_key="charging_power",
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
@@ -299,6 +300,7 @@ LOADPOINT_SENSORS: tuple[LoadpointSensorEntityDescription, ...] = (
     ),
     LoadpointSensorEntityDescription(
         key="session_energy",
+        entity_registry_enabled_default=False,
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,

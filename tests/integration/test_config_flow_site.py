@@ -224,7 +224,10 @@ async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> No
 
     hass.states.async_set("sensor.car_soc", "64", {"unit_of_measurement": "%"})
     hass.states.async_set("sensor.car_range", "300", {"unit_of_measurement": "km"})
-    entry = await setup_site()
+    hass.states.async_set(
+        "sensor.grid", "0", {"unit_of_measurement": "W", "device_class": "power"}
+    )
+    entry = await setup_site(site={"sources": {"grid_power_entity": "sensor.grid"}})
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "vehicles"}

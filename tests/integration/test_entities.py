@@ -92,6 +92,7 @@ async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) ->
     await hass.async_block_till_done()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entities_of_a_charger(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
@@ -170,18 +171,7 @@ async def test_entities_of_a_charger(
             "restart"
         )
 
-        # Noisy and rarely needed entities are disabled by default.
         registry = er.async_get(hass)
-        for platform, unique_id in (
-            ("sensor", f"{CP}_1_soc"),
-            ("sensor", f"{CP}_1_current_offered"),
-            ("sensor", f"{CP}_1_temperature"),
-            ("sensor", f"{CP}_last_seen"),
-            ("button", f"{CP}_hard_reset"),
-        ):
-            reg_entry = registry.async_get(entity_id(hass, platform, unique_id))
-            assert reg_entry is not None
-            assert reg_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
         connected = registry.async_get(
             entity_id(hass, "binary_sensor", f"{CP}_connected")
         )
@@ -200,6 +190,71 @@ async def test_entities_of_a_charger(
         assert state(hass, "sensor", f"{CP}_1_session_duration").state == "0"
 
 
+async def test_entities_enabled_by_default(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """What a new charger shows: noisy, duplicate and rare entities start disabled.
+
+    With a thousand chargers every entity costs memory, so only what an owner
+    watches or uses is enabled; the rest exists and can be enabled in the UI.
+    """
+    entry = await setup_site()
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        await status(charger, 1, "Available")
+        await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    ours = [
+        e
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.unique_id.startswith(CP)
+    ]
+    enabled = {e.unique_id for e in ours if e.disabled_by is None}
+    disabled = {
+        e.unique_id
+        for e in ours
+        if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    }
+    assert enabled == {
+        f"{CP}_1_{key}"
+        for key in (
+            "connector_status",
+            "error_code",
+            "power",
+            "current",
+            "energy",
+            "session_energy",
+            "id_tag",
+            "plugged",
+            "charge",
+            "availability",
+            "max_current",
+            "unlock",
+        )
+    } | {f"{CP}_connected", f"{CP}_reset"}
+    assert disabled == {
+        f"{CP}_1_{key}"
+        for key in (
+            "voltage",
+            "session_duration",
+            "current_limit",
+            "soc",
+            "current_offered",
+            "temperature",
+            "charging",
+        )
+    } | {
+        f"{CP}_{key}"
+        for key in ("status", "last_seen", "firmware_status", "ocpp_version")
+    } | {f"{CP}_hard_reset"}
+    # No measurement configured: the chargers are not EV loadpoints.
+    assert not any(
+        e.unique_id.startswith(f"{entry.entry_id}_loadpoint")
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    )
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_commands_reach_the_charger(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
@@ -340,6 +395,7 @@ async def test_silent_charger_goes_unavailable(
         assert hass.states.get(connected).state == STATE_ON
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_two_connectors_get_a_device_each(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
@@ -431,6 +487,7 @@ async def test_repeated_meter_values_write_nothing(
         unsubscribe()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_energy_survives_a_restart(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:

@@ -74,6 +74,7 @@ def number_of(hass: HomeAssistant, platform: str, unique_id: str) -> float:
         return 0.0
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
     "make_sim", [ChargePoint16, ChargePoint201], indirect=True, ids=["1.6", "2.0.1"]
 )

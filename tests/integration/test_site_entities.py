@@ -100,6 +100,12 @@ def sources(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
     }
 
 
+def grid_only(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
+    """A site measuring only its grid power: enough for EV loadpoints."""
+    hass.states.async_set("sensor.grid", "0", POWER)
+    return {"sources": {"grid_power_entity": "sensor.grid"}}
+
+
 async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) -> None:
     """Boot the charger and report its connectors as Available."""
     await charger.boot()
@@ -303,11 +309,12 @@ async def test_grid_limit(
     assert float(hass.states.get(number_id).state) == 9.5
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_loadpoint_entities_and_settings(
     hass: HomeAssistant, setup_site: SetupSite, freezer: FrozenDateTimeFactory
 ) -> None:
     """A charger's connector is an EV loadpoint whose settings entities are stored."""
-    entry = await setup_site()
+    entry = await setup_site(site=grid_only(hass))
     site = entry.runtime_data.site
     async with fake_charger(entry.runtime_data.system, CP) as charger:
         await booted(hass, charger)
@@ -402,11 +409,52 @@ async def test_loadpoint_entities_and_settings(
     assert state(hass, "sensor", lp_uid(entry, "session_energy")).state == "0.0"
 
 
+async def test_loadpoints_only_where_the_site_measures(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """EV devices exist while the site measures grid or PV power, and go after.
+
+    Their charging power and session energy repeat the charger's own sensors, so
+    they start disabled.
+    """
+    entry = await setup_site(site=grid_only(hass))
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        registry = er.async_get(hass)
+        for key in ("charging_power", "session_energy"):
+            reg_entry = registry.async_get(
+                entity_id(hass, "sensor", lp_uid(entry, key))
+            )
+            assert reg_entry is not None
+            assert reg_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        mode_id = entity_id(hass, "select", lp_uid(entry, "charge_mode"))
+        assert [lp for lp, _, _ in entry.runtime_data.site.loadpoint_connectors()] == [
+            LP
+        ]
+
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, "grid_power_entity": None}
+        )
+        await hass.async_block_till_done()
+        assert entry.runtime_data.site.loadpoint_connectors() == []
+        assert (
+            dr.async_get(hass).async_get_device({(DOMAIN, f"loadpoint_{CP}_1")}) is None
+        )
+        assert registry.async_get(mode_id) is None
+        assert hass.states.get(mode_id) is None
+        # The charger itself is untouched.
+        assert state(hass, "sensor", f"{CP}_1_power") is not None
+        response = await hass.services.async_call(
+            DOMAIN, "coordinate", {"dry_run": True}, blocking=True, return_response=True
+        )
+        assert response["actions"]["vehicles"] == {}
+
+
 async def test_loadpoints_of_later_chargers_and_connectors(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """Chargers added after setup, and connectors reported later, get loadpoints."""
-    entry = await setup_site()
+    entry = await setup_site(site=grid_only(hass))
     async with (
         fake_charger(entry.runtime_data.system, CP) as first,
         fake_charger(entry.runtime_data.system, "CP2") as second,
@@ -442,11 +490,12 @@ async def test_loadpoints_of_later_chargers_and_connectors(
         assert site.settings(LP).mode == "pv"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_session_power_and_vehicle_soc(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """Charging power, session energy and the vehicle SoC with its sources."""
-    entry = await setup_site()
+    entry = await setup_site(site=grid_only(hass))
     site = entry.runtime_data.site
     async with fake_charger(entry.runtime_data.system, CP) as charger:
         await booted(hass, charger)
