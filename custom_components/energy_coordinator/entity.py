@@ -97,6 +97,14 @@ class ChargerEntity(Entity):
         """Available while the charger is heard from."""
         return self.charger.online
 
+    def reported(self) -> bool:
+        """Whether the charger has reported what this entity shows.
+
+        Entities of optional measurands (SoC, temperature, ...) are only created
+        once their charger reports them.
+        """
+        return True
+
     def shown(self) -> Any:
         """What the entity currently shows; a change triggers a state write.
 

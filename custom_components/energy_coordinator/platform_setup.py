@@ -9,10 +9,17 @@ signal) and for every connector a charger reports, including ones that appear la
 A charger with one connector shows everything on one device; when a second connector
 appears, the first connector's entities are moved onto their own connector device
 (their registry entries change device; entity ids and history stay).
+
+An entity whose data the charger has not reported yet (an optional measurand such as
+the vehicle's SoC, see `ChargerEntity.reported`) is added when the charger first
+reports it, or at once when it was registered before. Entities are only referenced
+weakly here: HA holds the added ones, and with thousands of chargers the disabled
+ones should not stay in memory.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,9 +27,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 
-from .const import SIGNAL_NEW_CHARGER
+from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerState
 from .csms.server import CentralSystem
 from .entity import ChargerEntity, charger_device_info, connector_device_info
@@ -39,9 +49,22 @@ class _Tracked:
     """The entities this platform made for one charger."""
 
     charger: ChargerState
-    connectors: dict[int, list[ChargerEntity]] = field(default_factory=dict)
+    # connector id -> (unique id, entity) of each entity made for it
+    connectors: dict[int, list[tuple[str, weakref.ref[ChargerEntity]]]] = field(
+        default_factory=dict
+    )
     split: bool = False  # connector entities live on connector devices
     remove_listener: Callable[[], None] | None = None
+    # Entities waiting for their charger to report what they show.
+    waiting: list[ChargerEntity] = field(default_factory=list)
+    remove_waiting: Callable[[], None] | None = None
+
+    def stop(self) -> None:
+        """Stop following the charger."""
+        for remove in (self.remove_listener, self.remove_waiting):
+            if remove is not None:
+                remove()
+        self.remove_listener = self.remove_waiting = None
 
 
 @callback
@@ -55,6 +78,8 @@ def async_setup_charger_platform(
     """Add the platform's entities for every charger and connector, now and later."""
     system = entry.runtime_data.system
     devices = dr.async_get(hass)
+    registry = er.async_get(hass)
+    domain = async_get_current_platform().domain
     tracked: dict[str, _Tracked] = {}
 
     def ensure_devices(charger: ChargerState) -> None:
@@ -69,6 +94,31 @@ def async_setup_charger_platform(
                     **connector_device_info(charger, connector_id),
                 )
 
+    def known(entity: ChargerEntity) -> bool:
+        unique_id = str(entity.unique_id)
+        return registry.async_get_entity_id(domain, DOMAIN, unique_id) is not None
+
+    @callback
+    def add_when_reported(item: _Tracked, entities: list[ChargerEntity]) -> None:
+        """Add the entities that are reported or known; the rest wait."""
+        now = [e for e in entities if e.reported() or known(e)]
+        if now:
+            async_add_entities(now)
+        item.waiting.extend(e for e in entities if e not in now)
+        if item.waiting and item.remove_waiting is None:
+            item.remove_waiting = item.charger.add_listener(lambda: check_waiting(item))
+
+    @callback
+    def check_waiting(item: _Tracked) -> None:
+        ready = [e for e in item.waiting if e.reported()]
+        if not ready:
+            return
+        item.waiting = [e for e in item.waiting if e not in ready]
+        async_add_entities(ready)
+        if not item.waiting and item.remove_waiting is not None:
+            item.remove_waiting()
+            item.remove_waiting = None
+
     @callback
     def add_connector(item: _Tracked, connector_id: int) -> None:
         charger = item.charger
@@ -82,23 +132,26 @@ def async_setup_charger_platform(
             rehome(item)
         item.split = split
         entities = list(connector_entities(system, charger, connector_id))
-        item.connectors[connector_id] = entities
-        async_add_entities(entities)
+        item.connectors[connector_id] = [
+            (str(entity.unique_id), weakref.ref(entity)) for entity in entities
+        ]
+        add_when_reported(item, entities)
 
     @callback
     def rehome(item: _Tracked) -> None:
         """Move the existing connector entities onto their connector devices."""
-        entities = er.async_get(hass)
         for connector_id, made in item.connectors.items():
             info = connector_device_info(item.charger, connector_id)
             device = devices.async_get_or_create(config_entry_id=entry.entry_id, **info)
-            for entity in made:
-                # Used when the entity is registered later; else move its entry.
-                entity._attr_device_info = info
-                if entity.registry_entry is not None:
-                    entities.async_update_entity(
-                        entity.registry_entry.entity_id, device_id=device.id
-                    )
+            for unique_id, ref in made:
+                entity = ref()
+                if entity is not None and entity.registry_entry is None:
+                    # Not registered yet: it registers on this device.
+                    entity._attr_device_info = info
+                    continue
+                entity_id = registry.async_get_entity_id(domain, DOMAIN, unique_id)
+                if entity_id is not None:
+                    registry.async_update_entity(entity_id, device_id=device.id)
 
     @callback
     def add_charger(charger_id: str) -> None:
@@ -108,13 +161,13 @@ def async_setup_charger_platform(
         item = tracked.get(charger_id)
         if item is not None and item.charger is charger:
             return
-        if item is not None and item.remove_listener is not None:
-            item.remove_listener()  # the charger was removed and added again
+        if item is not None:
+            item.stop()  # the charger was removed and added again
         item = tracked[charger_id] = _Tracked(charger)
         ensure_devices(charger)
         item.split = len(charger.connectors) > 1
         if charger_entities is not None:
-            async_add_entities(list(charger_entities(system, charger)))
+            add_when_reported(item, list(charger_entities(system, charger)))
         for connector_id in sorted(charger.connectors):
             add_connector(item, connector_id)
         bound = item
@@ -125,8 +178,7 @@ def async_setup_charger_platform(
     @callback
     def remove_listeners() -> None:
         for item in tracked.values():
-            if item.remove_listener is not None:
-                item.remove_listener()
+            item.stop()
 
     for charger_id in list(system.chargers):
         if system.is_approved(charger_id):

@@ -125,6 +125,8 @@ class ConnectorSensorEntityDescription(SensorEntityDescription):
     always_available: bool = False
     #: Changes with time alone (refreshed every DURATION_REFRESH).
     ticks: bool = False
+    #: An optional measurand: the entity is created once the charger reports it.
+    reported_fn: Callable[[ConnectorState], bool] | None = None
 
 
 CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
@@ -262,6 +264,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         entity_registry_enabled_default=False,
+        reported_fn=lambda conn: conn.meter.soc_percent is not None,
         value_fn=lambda conn: conn.meter.soc_percent,
     ),
     ConnectorSensorEntityDescription(
@@ -272,6 +275,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=1,
         entity_registry_enabled_default=False,
+        reported_fn=lambda conn: conn.meter.current_offered_a is not None,
         value_fn=lambda conn: conn.meter.current_offered_a,
     ),
     ConnectorSensorEntityDescription(
@@ -281,6 +285,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
+        reported_fn=lambda conn: conn.meter.temperature_c is not None,
         value_fn=lambda conn: conn.meter.temperature_c,
     ),
 )
@@ -334,6 +339,11 @@ class ConnectorSensorEntity(ChargerEntity, SensorEntity):
     """A sensor of one connector."""
 
     entity_description: ConnectorSensorEntityDescription
+
+    def reported(self) -> bool:
+        """Optional measurands wait until the charger reports them."""
+        reported_fn = self.entity_description.reported_fn
+        return reported_fn is None or reported_fn(self.connector)
 
     @property
     def available(self) -> bool:

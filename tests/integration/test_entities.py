@@ -238,15 +238,22 @@ async def test_entities_enabled_by_default(
             "voltage",
             "session_duration",
             "current_limit",
-            "soc",
-            "current_offered",
-            "temperature",
             "charging",
         )
     } | {
         f"{CP}_{key}"
         for key in ("status", "last_seen", "firmware_status", "ocpp_version")
     } | {f"{CP}_hard_reset"}
+    # Optional measurands appear once the charger reports them (disabled).
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        await charger.meter(1, None, sample("SoC", 41, "Percent"))
+        await hass.async_block_till_done()
+    soc = registry.async_get(entity_id(hass, "sensor", f"{CP}_1_soc"))
+    assert soc is not None
+    assert soc.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    for key in ("current_offered", "temperature"):
+        assert registry.async_get_entity_id("sensor", DOMAIN, f"{CP}_1_{key}") is None
     # No measurement configured: the chargers are not EV loadpoints.
     assert not any(
         e.unique_id.startswith(f"{entry.entry_id}_loadpoint")
