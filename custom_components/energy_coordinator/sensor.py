@@ -113,6 +113,8 @@ class ChargerSensorEntityDescription(SensorEntityDescription):
     """A sensor of a whole charger."""
 
     value_fn: Callable[[ChargerState], StateType | datetime]
+    #: Reported only sometimes: the entity is created once the charger reports it.
+    reported_fn: Callable[[ChargerState], bool] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,9 +150,9 @@ CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
     ),
     ChargerSensorEntityDescription(
         key="firmware_status",
-        entity_registry_enabled_default=False,
         translation_key="firmware_status",
         entity_category=EntityCategory.DIAGNOSTIC,
+        reported_fn=lambda charger: charger.firmware_status is not None,
         value_fn=lambda charger: charger.firmware_status,
     ),
     ChargerSensorEntityDescription(
@@ -194,6 +196,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
     ),
     ConnectorSensorEntityDescription(
         key="current",
+        entity_registry_enabled_default=False,
         translation_key="current",
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -324,6 +327,11 @@ class ChargerSensorEntity(ChargerEntity, SensorEntity):
     """A sensor of a whole charger."""
 
     entity_description: ChargerSensorEntityDescription
+
+    def reported(self) -> bool:
+        """Sensors of occasional reports wait until the charger sends one."""
+        reported_fn = self.entity_description.reported_fn
+        return reported_fn is None or reported_fn(self.charger)
 
     @property
     def native_value(self) -> StateType | datetime:

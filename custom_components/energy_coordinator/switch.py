@@ -53,6 +53,7 @@ CONNECTOR_SWITCHES: tuple[ConnectorSwitchEntityDescription, ...] = (
     ),
     ConnectorSwitchEntityDescription(
         key="availability",
+        entity_registry_enabled_default=False,
         translation_key="availability",
         entity_category=EntityCategory.CONFIG,
         is_on_fn=lambda conn: conn.available,

@@ -21,6 +21,7 @@ from .site_harness import (
     BATTERY_SCRIPT,
     BATTERY_SOC,
     GRID,
+    METER_INTERVAL,
     METER_OK,
     Frames,
     SiteHarness,
@@ -127,10 +128,22 @@ async def test_ignored_default_profile_falls_back_to_tx_profile(
     h.site.update_settings(LP, mode="now", max_current_a=10.0)
     conn = sim.connectors[1]
     frames = Frames(sim)
+    meter = h.site.system.chargers["SIM1"].connectors[1].meter
 
     async def run() -> None:
         await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+        before = meter.updates
         await h.meters()
+        # The next run judges the limit only on a report made after this one.
+        # The charger reports again once its last report was answered, which
+        # waits for the session store's write: wait for that in real time.
+        for _ in range(20):
+            if await h.wait(
+                lambda: meter.updates > before, "a report", 0.3, fail=False
+            ):
+                return
+            await h.meters_after(METER_INTERVAL)
+        raise AssertionError("the charger sent no new meter report")
 
     await run()  # TxDefaultProfile 10 A: accepted, ignored
     assert frames.limits() == [("TxDefaultProfile", 10.0)]

@@ -221,13 +221,11 @@ async def test_entities_enabled_by_default(
             "connector_status",
             "error_code",
             "power",
-            "current",
             "energy",
             "session_energy",
             "id_tag",
             "plugged",
             "charge",
-            "availability",
             "max_current",
             "unlock",
         )
@@ -235,20 +233,25 @@ async def test_entities_enabled_by_default(
     assert disabled == {
         f"{CP}_1_{key}"
         for key in (
+            "current",
             "voltage",
             "session_duration",
             "current_limit",
             "charging",
+            "availability",
         )
-    } | {
-        f"{CP}_{key}"
-        for key in ("status", "last_seen", "firmware_status", "ocpp_version")
-    } | {f"{CP}_hard_reset"}
+    } | {f"{CP}_{key}" for key in ("status", "last_seen", "ocpp_version")} | {
+        f"{CP}_hard_reset"
+    }
     # Optional measurands appear once the charger reports them (disabled).
     async with fake_charger(entry.runtime_data.system, CP) as charger:
         await booted(hass, charger)
         await charger.meter(1, None, sample("SoC", 41, "Percent"))
+        await charger.send(call.FirmwareStatusNotification(status="Downloading"))
         await hass.async_block_till_done()
+        # A firmware update under way shows its progress.
+        firmware = state(hass, "sensor", f"{CP}_firmware_status")
+        assert firmware.state == "Downloading"
     soc = registry.async_get(entity_id(hass, "sensor", f"{CP}_1_soc"))
     assert soc is not None
     assert soc.disabled_by is er.RegistryEntryDisabler.INTEGRATION
