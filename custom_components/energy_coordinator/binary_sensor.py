@@ -67,13 +67,6 @@ CONNECTOR_BINARY_SENSORS: tuple[ConnectorBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.PLUG,
         is_on_fn=lambda conn: _known(conn, conn.plugged),
     ),
-    ConnectorBinarySensorEntityDescription(
-        key="charging",
-        entity_registry_enabled_default=False,
-        translation_key="charging",
-        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-        is_on_fn=lambda conn: _known(conn, conn.charging),
-    ),
 )
 
 

@@ -138,6 +138,8 @@ CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
         options=STATUS_OPTIONS,
+        # Connector 0 of OCPP 1.6; 2.0.1 chargers report per EVSE only.
+        reported_fn=lambda charger: charger.status is not ConnectorStatus.UNKNOWN,
         value_fn=lambda charger: status_option(charger.status),
     ),
     ChargerSensorEntityDescription(

@@ -130,7 +130,6 @@ async def test_entities_of_a_charger(
         assert state(hass, "sensor", f"{CP}_ocpp_version").state == "ocpp16"
         assert state(hass, "binary_sensor", f"{CP}_connected").state == STATE_ON
         assert state(hass, "binary_sensor", f"{CP}_1_plugged").state == STATE_ON
-        assert state(hass, "binary_sensor", f"{CP}_1_charging").state == STATE_OFF
 
         power = state(hass, "sensor", f"{CP}_1_power")
         assert float(power.state) == 7200
@@ -182,7 +181,7 @@ async def test_entities_of_a_charger(
         tx = await charger.start_tx(1, meter_start=2500, id_tag="CARD-7")
         await status(charger, 1, "Charging")
         await charger.meter(1, tx, sample("Energy.Active.Import.Register", 3750, "Wh"))
-        assert state(hass, "binary_sensor", f"{CP}_1_charging").state == STATE_ON
+        assert state(hass, "sensor", f"{CP}_1_connector_status").state == "charging"
         assert state(hass, "switch", f"{CP}_1_charge").state == STATE_ON
         assert float(state(hass, "sensor", f"{CP}_1_session_energy").state) == 1.25
         assert float(state(hass, "sensor", f"{CP}_1_energy").state) == 1.25
@@ -237,7 +236,6 @@ async def test_entities_enabled_by_default(
             "voltage",
             "session_duration",
             "current_limit",
-            "charging",
             "availability",
         )
     } | {f"{CP}_{key}" for key in ("status", "last_seen", "ocpp_version")} | {

@@ -101,6 +101,11 @@ async def test_session_from_home_assistant(
         assert device.via_device_id == charger_device.id
     version = value(hass, "sensor", f"{CP}_ocpp_version")
     assert version == ("ocpp16" if sim.ocpp_version == "1.6" else "ocpp201")
+    # The charger-wide status is connector 0 of OCPP 1.6; 2.0.1 has none.
+    charger_status = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{CP}_status"
+    )
+    assert (charger_status is not None) == (sim.ocpp_version == "1.6")
 
     await sim.plug_in(2)
     await sim.wait_until(
@@ -114,7 +119,7 @@ async def test_session_from_home_assistant(
     )
     await sim.wait_until(lambda: hass.states.get(charge).state == STATE_ON)
     await sim.wait_until(
-        lambda: value(hass, "binary_sensor", f"{CP}_2_charging") == STATE_ON
+        lambda: value(hass, "sensor", f"{CP}_2_connector_status") == "charging"
     )
     await sim.wait_until(lambda: number_of(hass, "sensor", f"{CP}_2_power") > 0)
     assert value(hass, "sensor", f"{CP}_2_id_tag") == "energy-coordinator"
@@ -142,4 +147,4 @@ async def test_session_from_home_assistant(
     assert session > 0
     assert total >= session
     assert value(hass, "sensor", f"{CP}_2_session_duration") == "0"
-    assert value(hass, "binary_sensor", f"{CP}_2_charging") == STATE_OFF
+    assert value(hass, "sensor", f"{CP}_2_connector_status") != "charging"
