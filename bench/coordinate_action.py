@@ -8,7 +8,9 @@ flexible loads (input_booleans added as subentries) and two simulated chargers
 `POST /api/services/energy_coordinator/coordinate?return_response` from this
 process: the HTTP round trip, the snapshot, the decision, carrying out the actions
 (OCPP profiles only when a limit changes, switch calls only when a load changes)
-and the response, `--calls` times with `dry_run` and as many times for real.
+and the response: `--calls` times with `dry_run`, as many times for real, and as
+many times alternating both EVs between `now` and `off` (so that every call sends a
+charging profile to each charger and waits for its answer).
 
 Run by `bench/controller.py` (which reports it with the pure core's figures), or
 alone with the project venv:
@@ -149,7 +151,7 @@ async def run(calls: int) -> dict[str, Any]:
                     1
                     for entity_id, state in states.items()
                     if entity_id.startswith("binary_sensor.bench_")
-                    and entity_id.endswith("_plugged")
+                    and entity_id.endswith("_plugged_in")
                     and state["state"] == "on"
                 )
                 == 2
@@ -161,16 +163,23 @@ async def run(calls: int) -> dict[str, Any]:
         if len(vehicles) != 2:
             raise HassError(f"expected two loadpoints, got {vehicles}")
 
-        async def timed(data: dict[str, Any]) -> list[float]:
+        async def timed(*variants: dict[str, Any]) -> list[float]:
             samples = []
-            for _ in range(calls):
+            for n in range(calls):
+                data = variants[n % len(variants)]
                 start = time.perf_counter()
                 await ha.call_service(DOMAIN, "coordinate", data, return_response=True)
                 samples.append((time.perf_counter() - start) * 1000)
             return samples
 
+        def both(mode: str) -> dict[str, Any]:
+            return {"vehicles": {lp: {"mode": mode} for lp in vehicles}}
+
         dry = await timed({"dry_run": True})
         real = await timed({})
+        # Every call changes both EVs' limits (now <-> off): two SetChargingProfile
+        # round trips to the simulated chargers inside each call.
+        switching = await timed(both("now"), both("off"))
         return {
             "calls": calls,
             "site": {
@@ -180,6 +189,7 @@ async def run(calls: int) -> dict[str, Any]:
             },
             "dry_run": stats(dry),
             "carry_out": stats(real),
+            "carry_out_two_profiles": stats(switching),
         }
     finally:
         if simulators is not None:
@@ -195,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.calls))
     result["target_median_ms"] = TARGET_MEDIAN_MS
-    result["ok"] = result["carry_out"]["median_ms"] < TARGET_MEDIAN_MS
+    result["ok"] = (
+        result["carry_out"]["median_ms"] < TARGET_MEDIAN_MS
+        and result["carry_out_two_profiles"]["median_ms"] < TARGET_MEDIAN_MS
+    )
     print(json.dumps(result, indent=2))
     return 0 if result["ok"] else 1
 
