@@ -23,7 +23,12 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfPower
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    PERCENTAGE,
+    UnitOfElectricCurrent,
+    UnitOfPower,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -47,6 +52,7 @@ from .const import (
     CONF_BATTERY_CAPACITY,
     CONF_BATTERY_MAX_CHARGE,
     CONF_BATTERY_MAX_DISCHARGE,
+    CONF_BATTERY_PHASES,
     CONF_BATTERY_POWER,
     CONF_BATTERY_POWER_SIGN,
     CONF_BATTERY_PRIORITY_SOC,
@@ -55,6 +61,7 @@ from .const import (
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
     CONF_EV_FALLBACK,
+    CONF_GRID_CURRENTS,
     CONF_GRID_LIMIT,
     CONF_GRID_LIMIT_UNIT,
     CONF_GRID_POWER,
@@ -65,6 +72,7 @@ from .const import (
     CONF_LOAD_PRIORITY,
     CONF_LOOP_INTERVAL,
     CONF_OCPP_PORT,
+    CONF_PV_PHASES,
     CONF_PV_POWER,
     CONF_REMOTE_ID_TAG,
     CONF_SHARING,
@@ -107,6 +115,8 @@ LIMIT_KEYS = (
     CONF_GRID_LIMIT_UNIT,
     CONF_SITE_PHASES,
     CONF_SITE_VOLTAGE,
+    CONF_PV_PHASES,
+    CONF_BATTERY_PHASES,
     CONF_BATTERY_CAPACITY,
     CONF_BATTERY_MAX_CHARGE,
     CONF_BATTERY_MAX_DISCHARGE,
@@ -242,6 +252,7 @@ SOURCE_KEYS = (
     CONF_BATTERY_SOC,
     CONF_BATTERY_POWER,
     CONF_HOUSE_POWER,
+    *CONF_GRID_CURRENTS,
 )
 
 
@@ -288,6 +299,12 @@ def _sources_schema(values: dict[str, Any]) -> vol.Schema:
                 )
             ),
             _optional(CONF_HOUSE_POWER, values): _power_entity(),
+            **{
+                _optional(key, values): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class="current")
+                )
+                for key in CONF_GRID_CURRENTS
+            },
         }
     )
 
@@ -318,6 +335,12 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 CONF_SITE_VOLTAGE, **default(CONF_SITE_VOLTAGE, DEFAULT_SITE_VOLTAGE)
             ): _number(100, 480, 1, "V"),
+            **{
+                vol.Required(key, default=str(values.get(key, 1))): SelectSelector(
+                    SelectSelectorConfig(options=["1", "3"], translation_key="phases")
+                )
+                for key in (CONF_PV_PHASES, CONF_BATTERY_PHASES)
+            },
             _optional(CONF_BATTERY_CAPACITY, values): _number(0, 1000, 0.1, "kWh"),
             _optional(CONF_BATTERY_MAX_CHARGE, values): _number(0, 100000, 1, "W"),
             _optional(CONF_BATTERY_MAX_DISCHARGE, values): _number(0, 100000, 1, "W"),
@@ -377,14 +400,23 @@ def _validate_sources(
         if key == CONF_BATTERY_SOC:
             if unit != PERCENTAGE:
                 errors[key] = "not_percentage"
+        elif key in CONF_GRID_CURRENTS:
+            if unit != UnitOfElectricCurrent.AMPERE:
+                errors[key] = "not_current"
         elif unit not in POWER_UNITS:
             errors[key] = "not_power"
+    # Per-line currents: L1 alone (a one-phase site) or all three lines.
+    given = [bool(user_input.get(key)) for key in CONF_GRID_CURRENTS]
+    if any(given) and given not in ([True, False, False], [True, True, True]):
+        missing = CONF_GRID_CURRENTS[given.index(False)]
+        errors.setdefault(missing, "grid_currents_incomplete")
     return errors
 
 
 def _validate_limits(user_input: dict[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
-    user_input[CONF_SITE_PHASES] = int(user_input[CONF_SITE_PHASES])
+    for key in (CONF_SITE_PHASES, CONF_PV_PHASES, CONF_BATTERY_PHASES):
+        user_input[key] = int(user_input[key])
     priority = user_input[CONF_BATTERY_PRIORITY_SOC]
     if user_input[CONF_BATTERY_BUFFER_SOC] < priority:
         errors[CONF_BATTERY_BUFFER_SOC] = "buffer_below_priority"

@@ -34,6 +34,14 @@ CONF_BATTERY_SOC: Final = "battery_soc_entity"
 CONF_BATTERY_POWER: Final = "battery_power_entity"
 CONF_BATTERY_POWER_SIGN: Final = "battery_power_sign"
 CONF_HOUSE_POWER: Final = "house_power_entity"
+#: Optional per-line import currents of the grid meter (L1 alone on a 1-phase site).
+CONF_GRID_CURRENTS: Final = (
+    "grid_current_l1_entity",
+    "grid_current_l2_entity",
+    "grid_current_l3_entity",
+)
+CONF_PV_PHASES: Final = "pv_phases"
+CONF_BATTERY_PHASES: Final = "battery_phases"
 CONF_GRID_LIMIT: Final = "grid_limit"
 CONF_GRID_LIMIT_UNIT: Final = "grid_limit_unit"
 CONF_SITE_PHASES: Final = "site_phases"

@@ -47,12 +47,14 @@ from .const import (
     CONF_BATTERY_CAPACITY,
     CONF_BATTERY_MAX_CHARGE,
     CONF_BATTERY_MAX_DISCHARGE,
+    CONF_BATTERY_PHASES,
     CONF_BATTERY_POWER,
     CONF_BATTERY_POWER_SIGN,
     CONF_BATTERY_PRIORITY_SOC,
     CONF_BATTERY_SCRIPT,
     CONF_BATTERY_SOC,
     CONF_EV_FALLBACK,
+    CONF_GRID_CURRENTS,
     CONF_GRID_LIMIT,
     CONF_GRID_LIMIT_UNIT,
     CONF_GRID_POWER,
@@ -61,6 +63,7 @@ from .const import (
     CONF_LOAD_POWER,
     CONF_LOAD_PRIORITY,
     CONF_LOOP_INTERVAL,
+    CONF_PV_PHASES,
     CONF_PV_POWER,
     CONF_SHARING,
     CONF_SITE_PHASES,
@@ -112,6 +115,9 @@ SOURCE_LABELS = {
     CONF_BATTERY_SOC: "Home battery state of charge",
     CONF_BATTERY_POWER: "Home battery power",
     CONF_HOUSE_POWER: "House consumption",
+    CONF_GRID_CURRENTS[0]: "Grid current L1",
+    CONF_GRID_CURRENTS[1]: "Grid current L2",
+    CONF_GRID_CURRENTS[2]: "Grid current L3",
 }
 
 #: Profile purposes tried in turn when a charger ignores one.
@@ -476,6 +482,7 @@ class SiteCoordinator:
                         CONF_BATTERY_BUFFER_SOC, DEFAULT_BATTERY_BUFFER_SOC
                     )
                 ),
+                phases=int(self.options.get(CONF_BATTERY_PHASES) or 1),
                 stale=frozenset(
                     {"soc"} & {s.removeprefix("battery_") for s in stale}
                     | ({"power"} if "battery_power" in stale else set())
@@ -483,6 +490,17 @@ class SiteCoordinator:
             )
         limit = self.grid_limit
         unit = self.grid_limit_unit
+        phases = int(self.options.get(CONF_SITE_PHASES) or DEFAULT_SITE_PHASES)
+        # Per-line currents count only when there is one per line of the site.
+        lines = [states[key] for key in CONF_GRID_CURRENTS if self.options.get(key)]
+        phase_currents = None
+        if len(lines) == (3 if phases >= 2 else 1):
+            phase_currents = tuple(
+                value if (value := _number(state)) is not None else math.nan
+                for state in lines
+            )
+            if any(self._stale(state, now) for state in lines):
+                stale.add("grid_phase_currents")
         return SiteSnapshot(
             pv_power_w=pv,
             grid_power_w=grid,
@@ -490,14 +508,16 @@ class SiteCoordinator:
             battery=battery,
             loadpoints=tuple(loadpoints),
             loads=tuple(self._load_snapshots()),
-            phases=int(self.options.get(CONF_SITE_PHASES) or DEFAULT_SITE_PHASES),
+            phases=phases,
+            pv_phases=int(self.options.get(CONF_PV_PHASES) or 1),
+            grid_phase_currents_a=phase_currents,
             voltage_v=float(
                 self.options.get(CONF_SITE_VOLTAGE) or DEFAULT_SITE_VOLTAGE
             ),
             grid_limit_a=limit if unit == "A" else None,
             grid_limit_kw=limit if unit == "kW" else None,
             stale=frozenset(
-                {"pv_power", "grid_power", "house_power"}
+                {"pv_power", "grid_power", "house_power", "grid_phase_currents"}
                 & {s.removesuffix("_entity") for s in stale}
             ),
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 
 from custom_components.energy_coordinator.const import DOMAIN
 
@@ -28,6 +30,12 @@ def _sources(hass: HomeAssistant) -> None:
     )
     hass.states.async_set("sensor.batt", "300", {"unit_of_measurement": "W"})
     hass.states.async_set("sensor.temp", "21", {"unit_of_measurement": "°C"})
+    for line, amps in (("l1", "12.5"), ("l2", "3"), ("l3", "-2")):
+        hass.states.async_set(
+            f"sensor.grid_{line}",
+            amps,
+            {"unit_of_measurement": "A", "device_class": "current"},
+        )
     hass.states.async_set("switch.boiler", "on")
 
 
@@ -96,6 +104,17 @@ async def test_full_site_setup(hass: HomeAssistant) -> None:
             {"grid_power_entity": "entity_not_found"},
         ),
         ({"battery_soc_entity": "sensor.pv"}, {"battery_soc_entity": "not_percentage"}),
+        (
+            {"grid_current_l1_entity": "sensor.pv"},
+            {"grid_current_l1_entity": "not_current"},
+        ),
+        (
+            {
+                "grid_current_l1_entity": "sensor.grid_l1",
+                "grid_current_l2_entity": "sensor.grid_l2",
+            },
+            {"grid_current_l3_entity": "grid_currents_incomplete"},
+        ),
     ],
 )
 async def test_source_errors(
@@ -110,6 +129,48 @@ async def test_source_errors(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "sources"
     assert result["errors"] == errors
+
+
+async def test_line_currents_and_inverter_phases(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Per-line grid currents and three-phase inverters reach the coordinator.
+
+    The core then keeps the grid limit from the measured line currents, and counts
+    PV and battery power as spread over the three lines.
+    """
+    _sources(hass)
+    entry = await setup_site(
+        site={
+            "sources": {
+                "grid_power_entity": "sensor.grid",
+                "battery_soc_entity": "sensor.soc",
+                "grid_current_l1_entity": "sensor.grid_l1",
+                "grid_current_l2_entity": "sensor.grid_l2",
+                "grid_current_l3_entity": "sensor.grid_l3",
+            },
+            "limits": {"site_phases": "3", "pv_phases": "3", "battery_phases": "3"},
+        }
+    )
+    assert entry.data["pv_phases"] == 3
+    site = entry.runtime_data.site
+    snapshot = site.snapshot(dt_util.utcnow())
+    assert snapshot.grid_phase_currents_a == (12.5, 3.0, -2.0)
+    assert snapshot.pv_phases == 3
+    assert snapshot.battery is not None
+    assert snapshot.battery.phases == 3
+    # A line sensor that goes away is reported, not read as 0 A.
+    hass.states.async_set("sensor.grid_l2", "unavailable")
+    snapshot = site.snapshot(dt_util.utcnow())
+    assert snapshot.grid_phase_currents_a is not None
+    assert math.isnan(snapshot.grid_phase_currents_a[1])
+    # On a one-phase site, three line sensors do not apply.
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "site_phases": 1}
+    )
+    await hass.async_block_till_done()
+    snapshot = entry.runtime_data.site.snapshot(dt_util.utcnow())
+    assert snapshot.grid_phase_currents_a is None
 
 
 async def test_limit_and_actuator_errors(hass: HomeAssistant) -> None:

@@ -450,6 +450,45 @@ async def test_loadpoints_only_where_the_site_measures(
         assert response["actions"]["vehicles"] == {}
 
 
+async def test_measured_line_currents_keep_the_grid_limit(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """With a sensor per line, the EV gets what the busiest line leaves."""
+    hass.states.async_set("sensor.grid", "3220", POWER)
+    amps = {"unit_of_measurement": "A", "device_class": "current"}
+    for line in ("l1", "l2", "l3"):
+        hass.states.async_set(f"sensor.grid_{line}", "0", amps)
+    entry = await setup_site(
+        site={
+            "sources": {
+                "grid_power_entity": "sensor.grid",
+                "grid_current_l1_entity": "sensor.grid_l1",
+                "grid_current_l2_entity": "sensor.grid_l2",
+                "grid_current_l3_entity": "sensor.grid_l3",
+            },
+            "limits": {"grid_limit": 16, "grid_limit_unit": "A", "site_phases": "3"},
+        }
+    )
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        entry.runtime_data.site.update_settings(LP, mode="now", phases="3")
+
+        async def current_a(l1: float) -> float:
+            hass.states.async_set("sensor.grid_l1", str(l1), amps)
+            response = await hass.services.async_call(
+                DOMAIN,
+                "coordinate",
+                {"dry_run": True, "vehicles": {LP: {"connected": True}}},
+                blocking=True,
+                return_response=True,
+            )
+            return float(response["actions"]["vehicles"][LP]["current_a"])
+
+        # The same 3.2 kW import, all of it on L1 (14 A) or spread out (4.7 A).
+        assert await current_a(14.0) == 0  # 2 A left on L1: below 6 A, paused
+        assert await current_a(4.7) == pytest.approx(11.3, abs=0.2)
+
+
 async def test_loadpoints_of_later_chargers_and_connectors(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
