@@ -179,7 +179,8 @@ async def test_two_step_confirmation_and_audit(http: Http, ctx: AddonContext) ->
         )
         assert done["done"] == "t-002/1 limited to 12 A"
         await eventually(
-            lambda: ctx.ha.states["sensor.t_002_current_limit"].state in ("12", "12.0")
+            lambda: ctx.ha.states["number.t_002_maximum_current"].state
+            in ("12", "12.0")
         )
         replay, is_error = await call(
             client, "set_current_limit", charger="t-002", limit=12, confirm=code

@@ -2,7 +2,8 @@
 
 Charger: connected (the charger has an open connection and was heard from within
 three heartbeat intervals; available even while the charger is offline, since being
-offline is what it shows). Connector: cable plugged, charging.
+offline is what it shows), with the OCPP version it speaks as an attribute.
+Connector: cable plugged (whether it charges is the connector status).
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .csms.model import ChargerState, ConnectorState, ConnectorStatus
+from .csms.model import ChargerState, ConnectorState, ConnectorStatus, OcppVersion
 from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
+
+#: The OCPP version as owners know it (the websocket subprotocol names it otherwise).
+OCPP_VERSIONS = {OcppVersion.V16: "1.6", OcppVersion.V201: "2.0.1"}
 
 
 def _known(conn: ConnectorState, value: bool) -> bool | None:
@@ -41,6 +45,7 @@ class ChargerBinarySensorEntityDescription(BinarySensorEntityDescription):
     """A binary sensor of a whole charger."""
 
     is_on_fn: Callable[[ChargerState], bool | None]
+    attributes_fn: Callable[[ChargerState], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +62,9 @@ CHARGER_BINARY_SENSORS: tuple[ChargerBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda charger: charger.connected and charger.online,
+        attributes_fn=lambda charger: {
+            "ocpp_version": OCPP_VERSIONS.get(charger.ocpp_version)
+        },
     ),
 )
 
@@ -113,9 +121,15 @@ class ChargerBinarySensorEntity(ChargerEntity, BinarySensorEntity):
         """The charger's value."""
         return self.entity_description.is_on_fn(self.charger)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Facts about the charger, e.g. the OCPP version it speaks."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.charger)
+
     def shown(self) -> Any:
-        """The value."""
-        return self.is_on
+        """The value and attributes."""
+        return (self.is_on, self.extra_state_attributes)
 
 
 class ConnectorBinarySensorEntity(ChargerEntity, BinarySensorEntity):

@@ -41,7 +41,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .csms.model import ChargerState, ConnectorState, ConnectorStatus, OcppVersion
+from .csms.model import ChargerState, ConnectorState, ConnectorStatus
 from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .platform_setup import async_setup_charger_platform
@@ -62,7 +62,6 @@ _STATUS_OPTION = {
 } | {ConnectorStatus.UNAVAILABLE: "inoperative"}
 STATUS_OPTIONS = list(_STATUS_OPTION.values())
 
-OCPP_VERSION_OPTIONS = {OcppVersion.V16: "ocpp16", OcppVersion.V201: "ocpp201"}
 
 PHASES = ("L1", "L2", "L3")
 
@@ -156,17 +155,6 @@ CHARGER_SENSORS: tuple[ChargerSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         reported_fn=lambda charger: charger.firmware_status is not None,
         value_fn=lambda charger: charger.firmware_status,
-    ),
-    ChargerSensorEntityDescription(
-        key="ocpp_version",
-        entity_registry_enabled_default=False,
-        translation_key="ocpp_version",
-        device_class=SensorDeviceClass.ENUM,
-        options=list(OCPP_VERSION_OPTIONS.values()),
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda charger: (
-            OCPP_VERSION_OPTIONS[charger.ocpp_version] if charger.ocpp_version else None
-        ),
     ),
 )
 

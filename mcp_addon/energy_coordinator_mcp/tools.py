@@ -640,7 +640,7 @@ class ToolRegistry:
                     "connector": number,
                     "status": self._state(e.get("connector_status")),
                     "power": self._state(e.get("power")),
-                    "limit": self._state(e.get("current_limit")),
+                    "limit": self._state(e.get("max_current")),
                 }
                 error = self._state(e.get("error_code"))
                 if error and error.lower().replace("_", "") not in NO_ERROR:
@@ -677,10 +677,13 @@ class ToolRegistry:
             "firmware": charger.firmware,
             "device_id": charger.device_id,
         }
-        for key in ("status", "last_seen", "firmware_status", "ocpp_version"):
+        for key in ("status", "last_seen", "firmware_status"):
             value = self._state(charger.entities.get(key))
             if value is not None:
                 detail[key] = value
+        connected = self.ha.states.get(charger.entities.get("connected", ""))
+        if connected is not None and connected.attributes.get("ocpp_version"):
+            detail["ocpp_version"] = connected.attributes["ocpp_version"]
         connectors = []
         for number, conn in charger.connectors.items():
             item: dict[str, Any] = {"connector": number}

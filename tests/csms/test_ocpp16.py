@@ -232,6 +232,12 @@ async def test_full_session(csms_factory: CsmsFactory) -> None:
         [again] = await session_list(system)
         assert again == stored
 
+        # The last vehicle's SoC stays shown until the next session starts.
+        assert conn.meter.soc_percent == 55
+        next_tx = await cp.start_tx(1, meter_start=3100, id_tag="TAG1")
+        assert next_tx != tx_id
+        assert conn.meter.soc_percent is None
+
         await cp.send(call.FirmwareStatusNotification(status="Downloading"))
         assert charger.firmware_status == "Downloading"
         await cp.send(call.DiagnosticsStatusNotification(status="Uploaded"))

@@ -127,7 +127,8 @@ async def test_entities_of_a_charger(
         assert "unknown" not in charger_status.attributes["options"]
         assert state(hass, "sensor", f"{CP}_1_connector_status").state == "preparing"
         assert state(hass, "sensor", f"{CP}_1_error_code").state == "NoError"
-        assert state(hass, "sensor", f"{CP}_ocpp_version").state == "ocpp16"
+        connected = state(hass, "binary_sensor", f"{CP}_connected")
+        assert connected.attributes["ocpp_version"] == "1.6"
         assert state(hass, "binary_sensor", f"{CP}_connected").state == STATE_ON
         assert state(hass, "binary_sensor", f"{CP}_1_plugged").state == STATE_ON
 
@@ -238,9 +239,7 @@ async def test_entities_enabled_by_default(
             "current_limit",
             "availability",
         )
-    } | {f"{CP}_{key}" for key in ("status", "last_seen", "ocpp_version")} | {
-        f"{CP}_hard_reset"
-    }
+    } | {f"{CP}_{key}" for key in ("status", "last_seen")} | {f"{CP}_hard_reset"}
     # Optional measurands appear once the charger reports them (disabled).
     async with fake_charger(entry.runtime_data.system, CP) as charger:
         await booted(hass, charger)

@@ -99,8 +99,9 @@ async def test_session_from_home_assistant(
         device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
         assert device is not None
         assert device.via_device_id == charger_device.id
-    version = value(hass, "sensor", f"{CP}_ocpp_version")
-    assert version == ("ocpp16" if sim.ocpp_version == "1.6" else "ocpp201")
+    connected = hass.states.get(entity_id(hass, "binary_sensor", f"{CP}_connected"))
+    assert connected is not None
+    assert connected.attributes["ocpp_version"] == sim.ocpp_version
     # The charger-wide status is connector 0 of OCPP 1.6; 2.0.1 has none.
     charger_status = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{CP}_status"

@@ -331,6 +331,9 @@ class ChargePointLink(abc.ABC):
         ):
             return conn.transaction  # a repeated start of the running one
         conn.transaction = transaction
+        # A new session may be another vehicle: its SoC is unknown until reported
+        # (the last one stays visible until then, after the session has ended).
+        conn.meter.soc_percent = None
         conn.last_session_energy_wh = record.energy_wh
         conn.last_session_id_tag = record.id_tag
         conn.last_session_start = record.start_time
