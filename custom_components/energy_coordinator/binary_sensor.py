@@ -63,7 +63,9 @@ CHARGER_BINARY_SENSORS: tuple[ChargerBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda charger: charger.connected and charger.online,
         attributes_fn=lambda charger: {
-            "ocpp_version": OCPP_VERSIONS.get(charger.ocpp_version)
+            "ocpp_version": OCPP_VERSIONS[charger.ocpp_version]
+            if charger.ocpp_version
+            else None
         },
     ),
 )

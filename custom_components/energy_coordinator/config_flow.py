@@ -299,14 +299,28 @@ def _sources_schema(values: dict[str, Any]) -> vol.Schema:
                 )
             ),
             _optional(CONF_HOUSE_POWER, values): _power_entity(),
-            **{
-                _optional(key, values): EntitySelector(
-                    EntitySelectorConfig(domain="sensor", device_class="current")
-                )
-                for key in CONF_GRID_CURRENTS
-            },
         }
-    )
+    ).extend(_line_current_fields(values))
+
+
+def _line_current_fields(values: dict[str, Any]) -> dict[vol.Optional, EntitySelector]:
+    return {
+        _optional(key, values): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class="current")
+        )
+        for key in CONF_GRID_CURRENTS
+    }
+
+
+def _inverter_phase_fields(
+    values: dict[str, Any],
+) -> dict[vol.Required, SelectSelector]:
+    return {
+        vol.Required(key, default=str(values.get(key, 1))): SelectSelector(
+            SelectSelectorConfig(options=["1", "3"], translation_key="phases")
+        )
+        for key in (CONF_PV_PHASES, CONF_BATTERY_PHASES)
+    }
 
 
 def _limits_schema(values: dict[str, Any]) -> vol.Schema:
@@ -335,12 +349,6 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 CONF_SITE_VOLTAGE, **default(CONF_SITE_VOLTAGE, DEFAULT_SITE_VOLTAGE)
             ): _number(100, 480, 1, "V"),
-            **{
-                vol.Required(key, default=str(values.get(key, 1))): SelectSelector(
-                    SelectSelectorConfig(options=["1", "3"], translation_key="phases")
-                )
-                for key in (CONF_PV_PHASES, CONF_BATTERY_PHASES)
-            },
             _optional(CONF_BATTERY_CAPACITY, values): _number(0, 1000, 0.1, "kWh"),
             _optional(CONF_BATTERY_MAX_CHARGE, values): _number(0, 100000, 1, "W"),
             _optional(CONF_BATTERY_MAX_DISCHARGE, values): _number(0, 100000, 1, "W"),
@@ -365,7 +373,7 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
                 )
             ),
         }
-    )
+    ).extend(_inverter_phase_fields(values))
 
 
 def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
