@@ -292,11 +292,11 @@ async def wait_for(
 
 
 async def chargers_ready(ha: HassProcess, count: int) -> bool:
-    states = await ha.states("binary_sensor.")
+    states = await ha.states()
     connected = [s for s in states if s["entity_id"].endswith("_connected")]
-    charging = [s for s in states if s["entity_id"].endswith("_charging")]
+    statuses = [s for s in states if s["entity_id"].endswith("_connector_status")]
     return sum(s["state"] == "on" for s in connected) >= count and any(
-        s["state"] == "on" for s in charging
+        s["state"] == "charging" for s in statuses
     )
 
 
