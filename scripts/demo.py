@@ -5,9 +5,9 @@ household's source entities (PV, grid, house, battery) driven by
 `simulator.household.HouseholdFeed` on an accelerated clock, the integration added
 through its config flow with those sources and its own coordination loop (unknown
 chargers accepted), a simulator process with one OCPP 1.6J and one 2.0.1 charger
-running sessions by themselves, `.demo/demo.json` with the URL and credentials, a
-short status in the foreground, and stopping everything on Ctrl-C / SIGTERM. Run it
-through `scripts/demo`.
+running sessions by themselves, the MCP add-on next to Home Assistant,
+`.demo/demo.json` with the URLs and credentials, a short status in the foreground,
+and stopping everything on Ctrl-C / SIGTERM. Run it through `scripts/demo`.
 """
 
 from __future__ import annotations
@@ -261,6 +261,7 @@ async def run(args: argparse.Namespace) -> int:
         ui=True,
     )
     simulators: subprocess.Popen[bytes] | None = None
+    addon: subprocess.Popen[bytes] | None = None
     feed_task: asyncio.Task[None] | None = None
     info_path = demo_dir / "demo.json"
     info_path.unlink(missing_ok=True)
@@ -315,6 +316,7 @@ async def run(args: argparse.Namespace) -> int:
             + "\nCtrl-C stops everything.\n",
             flush=True,
         )
+        addon = await _start_addon(demo_dir)
         return await watch(ha, entry["entry_id"], simulators, stop, feed)
     except HassError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -326,6 +328,7 @@ async def run(args: argparse.Namespace) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(feed_task, 15)
         await asyncio.to_thread(stop_process, simulators)
+        await asyncio.to_thread(stop_process, addon)
         await ha.stop()
         info_path.unlink(missing_ok=True)
         print("Stopped.", flush=True)
@@ -365,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # The MCP add-on ----------------------------------------------------------------
-# Started next to Home Assistant once the integration is set up (demo.json is
-# written); `mcp_url` and `mcp_token` are added to demo.json. It runs from the
+# Started next to Home Assistant once the integration is set up and demo.json is
+# written; `mcp_url` and `mcp_token` are added to demo.json. It runs from the
 # add-on's own venv (.venv-addon, built by scripts/demo) and keeps its token and
 # audit log in .demo/mcp/.
 
@@ -384,14 +387,8 @@ def _free_or_any(port: int) -> int:
 
 
 async def _start_addon(demo_dir: Path) -> subprocess.Popen[bytes] | None:
-    """Wait for demo.json, start the add-on, add its URL and token to demo.json."""
+    """Start the add-on and add its URL and token to demo.json."""
     info_path = demo_dir / "demo.json"
-    for _ in range(600):  # hass starts and onboards in well under 5 minutes
-        if info_path.exists():
-            break
-        await asyncio.sleep(0.5)
-    else:
-        return None
     info = json.loads(info_path.read_text(encoding="utf-8"))
     if not ADDON_PYTHON.exists():
         print("warning: .venv-addon missing; the MCP add-on is not started")
@@ -451,22 +448,6 @@ async def _start_addon(demo_dir: Path) -> subprocess.Popen[bytes] | None:
             flush=True,
         )
     return proc
-
-
-_run_without_addon = run
-
-
-async def run(args: argparse.Namespace) -> int:
-    """The demo, plus the MCP add-on next to Home Assistant."""
-    starter = asyncio.create_task(_start_addon(args.dir.resolve()))
-    try:
-        return await _run_without_addon(args)
-    finally:
-        proc = None
-        if starter.done() and not starter.cancelled() and not starter.exception():
-            proc = starter.result()
-        starter.cancel()
-        await asyncio.to_thread(stop_process, proc)
 
 
 if __name__ == "__main__":

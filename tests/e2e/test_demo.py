@@ -8,6 +8,7 @@ REST API what the owner would watch:
   itself (its last-decision time advances without anyone calling the action);
 - with both EVs set to charge now, the chargers draw power and the household's grid
   meter includes it (grid = house + EVs + battery - PV);
+- the MCP add-on runs next to it (demo.json has its URL and token; it is healthy);
 - Ctrl-C (SIGTERM) stops everything and removes demo.json.
 """
 
@@ -106,8 +107,16 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
             await asyncio.sleep(0.5)
         info = json.loads(info_path.read_text(encoding="utf-8"))
         assert info["chargers"] == 2
+        while "mcp_url" not in info:
+            assert time.monotonic() < deadline, "the MCP add-on never started"
+            await asyncio.sleep(0.5)
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        assert info["mcp_token"]
 
         async with aiohttp.ClientSession() as session:
+            health = info["mcp_url"].removesuffix("/mcp") + "/health"
+            async with session.get(health) as resp:
+                assert resp.status == 200
             demo = Demo(info, session)
             # The household's sensors, and the site measuring them.
             states = await demo.until(
