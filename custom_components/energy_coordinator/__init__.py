@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -40,7 +41,7 @@ from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagP
 from .csms.sessions import SessionStore
 from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData
 from .services import async_setup_services
-from .site import SiteCoordinator
+from .site import SiteCoordinator, site_store
 from .site_services import async_setup_site_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ async def async_setup_entry(
                 translation_placeholders={"error": str(err)},
             ) from err
 
-    store = SessionStore(hass.config.path(DOMAIN, f"{entry.entry_id}.db"))
+    store = SessionStore(session_db_path(hass, entry.entry_id))
     await store.open()
     system = CentralSystem(
         central_system_config(options, ssl_context),
@@ -171,6 +172,25 @@ async def async_unload_entry(
         await entry.runtime_data.system.stop()
         await entry.runtime_data.store.close()
     return unloaded
+
+
+def session_db_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where a site keeps its sessions, chargers and tags."""
+    return Path(hass.config.path(DOMAIN, f"{entry_id}.db"))
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> None:
+    """A deleted site takes its session database and stored settings with it."""
+    database = session_db_path(hass, entry.entry_id)
+
+    def remove_database() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+
+    await hass.async_add_executor_job(remove_database)
+    await site_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -215,6 +215,11 @@ def _number(state: State | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def site_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The stored loadpoint settings, battery command and controller memory."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.site")
+
+
 class SiteCoordinator:
     """Runs the coordination of one site (one config entry)."""
 
@@ -240,9 +245,7 @@ class SiteCoordinator:
         self.last: CoordinationResult | None = None
         self.grid_limit_override: float | None = None
         self._state = ControllerState()
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.site"
-        )
+        self._store = site_store(hass, entry_id)
         self._listeners: list[Callable[[], None]] = []
         self._lock = asyncio.Lock()
         self._unsub_loop: Callable[[], None] | None = None
