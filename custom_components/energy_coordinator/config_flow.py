@@ -260,6 +260,16 @@ def _power_entity() -> EntitySelector:
     return EntitySelector(EntitySelectorConfig(domain="sensor", device_class="power"))
 
 
+def _current_entity() -> EntitySelector:
+    return EntitySelector(EntitySelectorConfig(domain="sensor", device_class="current"))
+
+
+def _phases() -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(options=["1", "3"], translation_key="phases")
+    )
+
+
 def _number(
     low: float, high: float, step: float, unit: str | None = None
 ) -> NumberSelector:
@@ -299,28 +309,11 @@ def _sources_schema(values: dict[str, Any]) -> vol.Schema:
                 )
             ),
             _optional(CONF_HOUSE_POWER, values): _power_entity(),
+            _optional(CONF_GRID_CURRENTS[0], values): _current_entity(),
+            _optional(CONF_GRID_CURRENTS[1], values): _current_entity(),
+            _optional(CONF_GRID_CURRENTS[2], values): _current_entity(),
         }
-    ).extend(_line_current_fields(values))
-
-
-def _line_current_fields(values: dict[str, Any]) -> dict[vol.Optional, EntitySelector]:
-    return {
-        _optional(key, values): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class="current")
-        )
-        for key in CONF_GRID_CURRENTS
-    }
-
-
-def _inverter_phase_fields(
-    values: dict[str, Any],
-) -> dict[vol.Required, SelectSelector]:
-    return {
-        vol.Required(key, default=str(values.get(key, 1))): SelectSelector(
-            SelectSelectorConfig(options=["1", "3"], translation_key="phases")
-        )
-        for key in (CONF_PV_PHASES, CONF_BATTERY_PHASES)
-    }
+    )
 
 
 def _limits_schema(values: dict[str, Any]) -> vol.Schema:
@@ -343,12 +336,16 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 CONF_SITE_PHASES,
                 default=str(values.get(CONF_SITE_PHASES, DEFAULT_SITE_PHASES)),
-            ): SelectSelector(
-                SelectSelectorConfig(options=["1", "3"], translation_key="phases")
-            ),
+            ): _phases(),
             vol.Required(
                 CONF_SITE_VOLTAGE, **default(CONF_SITE_VOLTAGE, DEFAULT_SITE_VOLTAGE)
             ): _number(100, 480, 1, "V"),
+            vol.Required(
+                CONF_PV_PHASES, default=str(values.get(CONF_PV_PHASES, 1))
+            ): _phases(),
+            vol.Required(
+                CONF_BATTERY_PHASES, default=str(values.get(CONF_BATTERY_PHASES, 1))
+            ): _phases(),
             _optional(CONF_BATTERY_CAPACITY, values): _number(0, 1000, 0.1, "kWh"),
             _optional(CONF_BATTERY_MAX_CHARGE, values): _number(0, 100000, 1, "W"),
             _optional(CONF_BATTERY_MAX_DISCHARGE, values): _number(0, 100000, 1, "W"),
@@ -373,7 +370,7 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
                 )
             ),
         }
-    ).extend(_inverter_phase_fields(values))
+    )
 
 
 def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
