@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -268,6 +269,27 @@ async def test_meter_values_without_transaction(csms_factory: CsmsFactory) -> No
         await cp.meter(2, None, {"value": "n/a"}, energy("ab", format="SignedData"))
         assert conn.meter.energy_wh == 400
         assert await session_list(system) == []
+
+
+async def test_frames_are_logged_at_debug_only(
+    csms_factory: CsmsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every frame is a DEBUG record of the frames logger, never INFO noise."""
+    frames = "custom_components.energy_coordinator.csms.frames"
+    system = await csms_factory()
+    async with fake_charger(system) as cp:
+        caplog.set_level(logging.INFO)
+        await cp.send(call.Heartbeat())
+        assert not [r for r in caplog.records if r.name == frames]
+
+        caplog.set_level(logging.DEBUG, logger=frames)
+        await cp.send(call.Heartbeat())
+        logged = [r for r in caplog.records if r.name == frames]
+        assert logged
+        assert {r.levelno for r in logged} == {logging.DEBUG}
+        messages = [r.getMessage() for r in logged]
+        assert any("receive" in m and "Heartbeat" in m for m in messages)
+        assert any("send" in m and "currentTime" in m for m in messages)
 
 
 async def test_repeated_and_overlapping_starts(csms_factory: CsmsFactory) -> None:

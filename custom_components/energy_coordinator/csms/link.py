@@ -49,6 +49,23 @@ _LOGGER = logging.getLogger(__name__)
 #: Frame-level log (every frame at DEBUG); kept apart so it can be enabled alone.
 FRAME_LOGGER = logging.getLogger(__package__ + ".frames")
 
+
+class _FramesAtDebug(logging.Filter):
+    """The `ocpp` library logs every frame sent and received at INFO.
+
+    That is debugging detail: such records become DEBUG and pass only when DEBUG is
+    enabled for the frames logger. Its warnings and errors pass unchanged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return FRAME_LOGGER.isEnabledFor(logging.DEBUG)
+
+
+FRAME_LOGGER.addFilter(_FramesAtDebug())
+
 #: Largest frame we process; bigger ones get a CALLERROR (much bigger ones are
 #: refused by the websocket layer, see server.MAX_WS_FRAME).
 MAX_FRAME_CHARS = 64 * 1024
@@ -145,6 +162,7 @@ class ChargePointLink(abc.ABC):
                 f"Frame larger than {MAX_FRAME_CHARS} characters",
             )
             return
+        FRAME_LOGGER.debug("%s: receive %s", self.id, raw_msg)
         try:
             msg = unpack(raw_msg)
         except OCPPError as err:
