@@ -443,6 +443,14 @@ async def test_two_connectors_get_a_device_each(
         moved = hass.states.get(power_1)
         assert float(moved.state) == 1500
         assert moved.attributes["friendly_name"] == f"{CP} connector 1 Power"
+        # A sensor that waited for its measurand lands on the connector's device.
+        await charger.meter(1, None, sample("SoC", 64, "Percent"))
+        await hass.async_block_till_done()
+        soc = registry.async_get(entity_id(hass, "sensor", f"{CP}_1_soc"))
+        connector_1 = devices.async_get_device({(DOMAIN, f"{CP}/1")})
+        assert connector_1 is not None
+        assert soc.device_id == connector_1.id
+        assert float(hass.states.get(soc.entity_id).state) == 64
 
     # After a restart both connectors are known at once: no move needed.
     await hass.config_entries.async_reload(entry.entry_id)
