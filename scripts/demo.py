@@ -34,7 +34,7 @@ from hass_process import DOMAIN, ROOT, HassError, HassProcess
 
 sys.path.insert(0, str(ROOT))
 
-from simulator.household import SOURCES, Household, HouseholdFeed
+from simulator.household import SOURCES, Household, HouseholdFeed, as_number
 
 DEMO_DIR = ROOT / ".demo"
 VERSIONS = ("1.6", "2.0.1")
@@ -101,9 +101,17 @@ def port_taken(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def start_simulators(
-    args: argparse.Namespace, ocpp_url: str, log_path: Path
+    ocpp_url: str,
+    chargers: int,
+    log_path: Path,
+    *,
+    id_prefix: str = "demo",
+    session_pause: float = 30.0,
 ) -> subprocess.Popen[bytes]:
-    """The simulator process (its own session: Ctrl-C is handled here)."""
+    """Simulated chargers (1.6J and 2.0.1 alternating) running sessions by themselves.
+
+    Runs in its own session, so Ctrl-C reaches only the demo, which stops it.
+    """
     command = [
         sys.executable,
         "-m",
@@ -111,14 +119,14 @@ def start_simulators(
         "--url",
         ocpp_url,
         "--chargers",
-        str(args.chargers),
+        str(chargers),
         "--versions",
         ",".join(VERSIONS),
         "--id-prefix",
-        "demo",
+        id_prefix,
         "--auto-session",
         "--session-pause",
-        str(args.session_pause),
+        str(session_pause),
     ]
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -228,17 +236,10 @@ async def status_line(
     line += f" ({unavailable} unavailable)"
     if feed is not None:
         ev_w = sum(
-            _number(states[e]["state"]) for e in feed.ev_power_entities if e in states
+            as_number(states[e]["state"]) for e in feed.ev_power_entities if e in states
         )
         line += f" | {household_line(feed)}, EVs {ev_w / 1000:.1f} kW"
     return line
-
-
-def _number(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -292,7 +293,9 @@ async def run(args: argparse.Namespace) -> int:
         if not args.no_simulators:
             sim_log = demo_dir / "simulator.log"
             sim_log.unlink(missing_ok=True)
-            simulators = start_simulators(args, ocpp_url, sim_log)
+            simulators = start_simulators(
+                ocpp_url, args.chargers, sim_log, session_pause=args.session_pause
+            )
             info |= {"chargers": args.chargers, "simulator_log": str(sim_log)}
         info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         info_path.chmod(0o600)  # it holds a token and a password

@@ -213,14 +213,14 @@ class HouseholdFeed:
         for entity_id in self.ev_power_entities:
             state = states.get(entity_id)
             if state is not None:
-                value = _float(state["state"])
+                value = as_number(state["state"])
                 unit = state["attributes"].get("unit_of_measurement")
                 ev_w += value * 1000 if unit == "kW" else value
         mode, command_w = "auto", 0.0
         if self.battery_command_entity in states:
             mode = states[self.battery_command_entity]["state"]
         if self.battery_command_power_entity in states:
-            command_w = _float(states[self.battery_command_power_entity]["state"])
+            command_w = as_number(states[self.battery_command_power_entity]["state"])
         return ev_w, mode, command_w
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -242,7 +242,8 @@ class HouseholdFeed:
                     _LOGGER.info("Household feed: %s", err)
 
 
-def _float(value: Any) -> float:
+def as_number(value: Any) -> float:
+    """A state as a number; 0 when it is not one (unknown, unavailable)."""
     try:
         return float(value)
     except (TypeError, ValueError):

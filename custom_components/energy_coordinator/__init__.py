@@ -42,6 +42,7 @@ from .csms.sessions import SessionStore
 from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData
 from .services import async_setup_services
 from .site import SiteCoordinator, site_store
+from .site_entity import async_remove_unused_loadpoint_devices
 from .site_services import async_setup_site_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ async def async_setup_entry(
     site = SiteCoordinator(hass, entry.entry_id, options, loads, system)
     await site.async_load()
     entry.runtime_data = RuntimeData(system=system, store=store, site=site)
+    async_remove_unused_loadpoint_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(site.async_shutdown)
     site.async_start_loop()

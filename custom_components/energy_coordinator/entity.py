@@ -9,6 +9,7 @@ wakes another charger's entities and a repeated value writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from homeassistant.core import callback
@@ -19,46 +20,59 @@ from .const import DOMAIN
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
 
-# Every entity of a device shares one DeviceInfo (HA reads it when the entity is
-# added): with thousands of chargers, a copy per entity is megabytes. Keyed by
-# everything the info holds, so a charger with new firmware gets a new one.
-_DEVICE_INFOS: dict[tuple[str | int | None, ...], DeviceInfo] = {}
-
 
 def charger_device_info(charger: ChargerState) -> DeviceInfo:
     """The device of a charger, with vendor, model and firmware."""
     info = charger.info
-    key = (
+    return _charger_device(
         charger.charger_id,
         info.vendor,
         info.model,
         info.serial_number,
         info.firmware_version,
     )
-    if (device := _DEVICE_INFOS.get(key)) is None:
-        device = _DEVICE_INFOS[key] = DeviceInfo(
-            identifiers={(DOMAIN, charger.charger_id)},
-            name=charger.charger_id,
-            manufacturer=info.vendor,
-            model=info.model,
-            serial_number=info.serial_number,
-            sw_version=info.firmware_version,
-        )
-    return device
 
 
 def connector_device_info(charger: ChargerState, connector_id: int) -> DeviceInfo:
     """The device of one connector of a multi-connector charger."""
-    key = (charger.charger_id, connector_id, charger.info.vendor, charger.info.model)
-    if (device := _DEVICE_INFOS.get(key)) is None:
-        device = _DEVICE_INFOS[key] = DeviceInfo(
-            identifiers={(DOMAIN, f"{charger.charger_id}/{connector_id}")},
-            name=f"{charger.charger_id} connector {connector_id}",
-            manufacturer=charger.info.vendor,
-            model=charger.info.model,
-            via_device=(DOMAIN, charger.charger_id),
-        )
-    return device
+    info = charger.info
+    return _connector_device(charger.charger_id, connector_id, info.vendor, info.model)
+
+
+# Every entity of a device shares one DeviceInfo (HA only reads it when an entity
+# is added): with thousands of chargers, a copy per entity is megabytes. Cached by
+# everything the info holds, so a charger with new firmware gets a new one.
+
+
+@cache
+def _charger_device(
+    charger_id: str,
+    vendor: str | None,
+    model: str | None,
+    serial_number: str | None,
+    firmware_version: str | None,
+) -> DeviceInfo:
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger_id)},
+        name=charger_id,
+        manufacturer=vendor,
+        model=model,
+        serial_number=serial_number,
+        sw_version=firmware_version,
+    )
+
+
+@cache
+def _connector_device(
+    charger_id: str, connector_id: int, vendor: str | None, model: str | None
+) -> DeviceInfo:
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{charger_id}/{connector_id}")},
+        name=f"{charger_id} connector {connector_id}",
+        manufacturer=vendor,
+        model=model,
+        via_device=(DOMAIN, charger_id),
+    )
 
 
 class ChargerEntity(Entity):

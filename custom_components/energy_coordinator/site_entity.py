@@ -145,6 +145,24 @@ def async_ensure_site_devices(
     return present
 
 
+@callback
+def async_remove_unused_loadpoint_devices(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> None:
+    """Drop the EV devices of a site that no longer measures grid or PV power."""
+    if entry.runtime_data.site.coordinates_evs:
+        return
+    devices = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        if any(
+            domain == DOMAIN and identifier.startswith("loadpoint_")
+            for domain, identifier in device.identifiers
+        ):
+            devices.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )
+
+
 # Readings ---------------------------------------------------------------------
 
 
@@ -366,15 +384,6 @@ def async_setup_loadpoints(
     system = site.system
     devices = dr.async_get(hass)
     if not site.coordinates_evs:
-        # No measurement to steer by: drop EV devices left from earlier options.
-        for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
-            if any(
-                domain == DOMAIN and identifier.startswith("loadpoint_")
-                for domain, identifier in device.identifiers
-            ):
-                devices.async_update_device(
-                    device.id, remove_config_entry_id=entry.entry_id
-                )
         return
     # charger id -> (charger object, connectors done, remove connector listener)
     tracked: dict[str, tuple[ChargerState, set[int], Callable[[], None]]] = {}
