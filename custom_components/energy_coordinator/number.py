@@ -26,9 +26,9 @@ from .csms.commands import ChargingLimit, LimitUnit
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
-from .site_number import async_setup_site_numbers
+from .site_number import async_setup_site_numbers, loadpoint_numbers
 
 PARALLEL_UPDATES = 0
 
@@ -72,8 +72,12 @@ async def async_setup_entry(
             for description in CONNECTOR_NUMBERS
         ]
 
-    async_setup_charger_platform(
-        hass, entry, async_add_entities, connector_entities=connector_numbers
+    async_setup_tracked_entities(
+        hass,
+        entry,
+        async_add_entities,
+        connector_entities=connector_numbers,
+        loadpoint_entities=loadpoint_numbers,
     )
     async_setup_site_numbers(hass, entry, async_add_entities)
 

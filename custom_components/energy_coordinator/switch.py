@@ -21,7 +21,7 @@ from .csms.link import ChargePointLink
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -79,7 +79,7 @@ async def async_setup_entry(
             for description in CONNECTOR_SWITCHES
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, connector_entities=connector_switches
     )
 
