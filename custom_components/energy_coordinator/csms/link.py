@@ -422,7 +422,7 @@ class ChargePointLink(abc.ABC):
         )
         conn = self.charger.connector(connector_id)
         if conn.transaction is not None and conn.transaction.session_id == session_id:
-            conn.transaction = None
+            conn.end_transaction()
         if record is not None:
             conn.last_session_energy_wh = record.energy_wh
             conn.last_session_id_tag = record.id_tag

@@ -388,7 +388,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             conn.evse_connector_id = connector_id
         statuses = {s for (e, _c), s in self._connector_status.items() if e == evse_id}
         wire = next((s for s in _EVSE_STATUS_ORDER if s in statuses), connector_status)
-        conn.status = self._evse_status(conn, wire)
+        conn.set_status(self._evse_status(conn, wire))
         self._done(True)
         return call_result.StatusNotification()
 
@@ -547,15 +547,15 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             )
             if fresh and not offline:
                 if state == "Idle" and conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.AVAILABLE
+                    conn.set_status(ConnectorStatus.AVAILABLE)
                 elif conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.FINISHING
+                    conn.set_status(ConnectorStatus.FINISHING)
         elif fresh:
             if register is not None:
                 await self._record(conn, register, live, tx, seq_no)
             tx.last_seq_no = seq_no
             if not offline and state in _CHARGING_STATE:
-                conn.status = _CHARGING_STATE[state]
+                conn.set_status(_CHARGING_STATE[state])
         self._done(True)
         return response
 

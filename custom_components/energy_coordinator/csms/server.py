@@ -361,7 +361,7 @@ class CentralSystem:
                 charger = self.chargers.get(charger_id)
                 del self._last_heard[charger_id]
                 if charger is not None and charger.online:
-                    charger.online = False
+                    charger.went_offline()
                     _LOGGER.warning(
                         "Charger %s sent nothing for %d s; marked unavailable",
                         charger_id,
@@ -431,7 +431,7 @@ class CentralSystem:
                 "Charger %s reconnected; closing its old connection", charger_id
             )
             await old.connection.close(1000, "replaced by a new connection")
-        charger.connected = True
+        charger.connection_opened()
         _LOGGER.debug("Charger %s connected (%s)", charger_id, version)
         self.heard_from(charger)
         charger.notify()
@@ -440,7 +440,7 @@ class CentralSystem:
         finally:
             if self.links.get(charger_id) is link:
                 del self.links[charger_id]
-                charger.connected = False
+                charger.connection_closed()
                 charger.notify()
                 _LOGGER.debug("Charger %s disconnected", charger_id)
 
