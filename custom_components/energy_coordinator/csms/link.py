@@ -399,11 +399,15 @@ class ChargePointLink(abc.ABC):
         stop_time: datetime,
         meter_stop_wh: float | None,
         reason: str | None,
+        resolution_wh: float = 1.0,
     ) -> SessionRecord | None:
         """Finish the transaction exactly once, even if it began before a restart.
 
         Returns the finished session, or None when it was unknown or already
         finished (the charger is still answered positively; nothing changes).
+        A stop value below the last register closes at the register (energy never
+        steps back); that is rounding when they differ by less than the meter's
+        `resolution_wh`, and worth a log line when they differ by more.
         """
         tx = self.find_transaction(transaction_id)
         if tx is not None:
@@ -420,6 +424,20 @@ class ChargePointLink(abc.ABC):
         record = await self.system.store.finish_session(
             session_id, stop_time, meter_stop_wh, reason
         )
+        if (
+            record is not None
+            and meter_stop_wh is not None
+            and record.meter_stop_wh is not None
+            and record.meter_stop_wh - meter_stop_wh >= resolution_wh
+        ):
+            _LOGGER.info(
+                "%s: transaction %s stopped at %s Wh, below its last register;"
+                " closed at %s Wh",
+                self.id,
+                transaction_id,
+                meter_stop_wh,
+                record.meter_stop_wh,
+            )
         conn = self.charger.connector(connector_id)
         if conn.transaction is not None and conn.transaction.session_id == session_id:
             conn.end_transaction()
