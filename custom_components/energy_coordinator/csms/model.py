@@ -162,6 +162,9 @@ class ConnectorState:
     power_limit_w: float | None = None
     limit_phases: int | None = None
     available: bool = True  # operative (ChangeAvailability) as we last set/learned
+    # SetChargingProfile answered Rejected this many times in a row (reset when one
+    # is accepted, and when the charger connects or boots).
+    rejected_limits: int = 0
 
     def set_status(self, status: ConnectorStatus) -> None:
         """The connector's new status; in an idle state nothing flows any more."""
@@ -222,6 +225,9 @@ class ChargerState:
         self.diagnostics_status: str | None = None
         self.supports_local_list: bool | None = None
         self.supports_smart_charging: bool | None = None
+        # Increases whenever the charger connects or boots: what it refused before
+        # may work now (a caller that backed off retries at once when this changes).
+        self.link_epoch = 0
         self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
         self._listeners: list[Listener] = []
         self._connector_listeners: list[Callable[[int], None]] = []
@@ -244,8 +250,9 @@ class ChargerState:
         return None
 
     def connection_opened(self) -> None:
-        """A new connection."""
+        """A new connection: a new link epoch."""
         self.connected = True
+        self._new_epoch()
 
     def connection_closed(self) -> None:
         """The connection is gone: what flows now is unknown."""
@@ -256,6 +263,17 @@ class ChargerState:
         """Nothing heard for too long: offline, what flows now is unknown."""
         self.online = False
         self._forget_instantaneous()
+
+    def booted(self, info: ChargerInfo, when: datetime) -> None:
+        """A BootNotification: what the charger says it is, a new link epoch."""
+        self.info = info
+        self.last_boot = when
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        self.link_epoch += 1
+        for conn in self.connectors.values():
+            conn.rejected_limits = 0
 
     def _forget_instantaneous(self) -> None:
         for conn in self.connectors.values():

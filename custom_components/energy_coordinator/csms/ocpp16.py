@@ -48,7 +48,6 @@ from .commands import (
     CommandRejected,
     IdTagEntry,
     LimitPurpose,
-    LimitUnit,
     ResetKind,
 )
 from .link import ChargePointLink, parse_time, utcnow
@@ -602,20 +601,13 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         if transaction_id is not None:
             profile["transactionId"] = transaction_id
         profile["chargingSchedule"] = schedule
-        await self.request(
+        await self.send_limit(
             call.SetChargingProfile(
                 connector_id=connector_id, cs_charging_profiles=profile
-            )
+            ),
+            self._limit_connectors(connector_id),
+            limit,
         )
-        for conn in self._limit_connectors(connector_id):
-            if limit.unit == LimitUnit.AMPERE:
-                conn.current_limit_a = float(limit.value)
-                conn.power_limit_w = None
-            else:
-                conn.power_limit_w = float(limit.value)
-                conn.current_limit_a = None
-            conn.limit_phases = limit.phases
-        self.charger.notify()
 
     def _stack_level(self) -> int:
         raw = self.charger.configuration.get("ChargeProfileMaxStackLevel")

@@ -39,7 +39,6 @@ from .commands import (
     CommandRejected,
     IdTagEntry,
     LimitPurpose,
-    LimitUnit,
     ResetKind,
 )
 from .link import ChargePointLink, parse_time, utcnow
@@ -824,16 +823,13 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         }
         if transaction_id is not None:
             profile["transaction_id"] = transaction_id
-        await self.request(
-            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile)
+        targets = self._targets(evse_id)
+        self._done(False)  # a new EVSE is announced before the answer
+        await self.send_limit(
+            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile),
+            targets,
+            limit,
         )
-        for conn in self._targets(evse_id):
-            if limit.unit == LimitUnit.AMPERE:
-                conn.current_limit_a, conn.power_limit_w = limit.value, None
-            else:
-                conn.current_limit_a, conn.power_limit_w = None, limit.value
-            conn.limit_phases = limit.phases
-        self._done(True)
 
     def _targets(self, evse_id: int) -> list[ConnectorState]:
         """The EVSE, or every EVSE for 0."""

@@ -258,8 +258,7 @@ class CentralSystem:
     async def on_boot(self, link: ChargePointLink, info: ChargerInfo) -> str:
         """Record a BootNotification; returns Accepted or Pending."""
         charger = link.charger
-        charger.info = info
-        charger.last_boot = utcnow()
+        charger.booted(info, utcnow())
         charger_id = charger.charger_id
         if self.is_approved(charger_id):
             newly = charger_id not in self._approved
