@@ -29,7 +29,7 @@ from custom_components.energy_coordinator import services, site_services
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from custom_components.energy_coordinator.services import _ACTIONS
-from simulator.base import SimulatedChargePoint
+from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
 from simulator.charge_point16 import ChargePoint16
 
 from .conftest import SetupSite
@@ -731,6 +731,18 @@ async def test_call_error(
         await call(hass, "unlock", {"device_id": device_id})
     assert err.value.translation_key == "command_failed"
     assert "InternalError" in err.value.translation_placeholders["detail"]
+
+
+@pytest.mark.parametrize("answer", [NOT_IMPLEMENTED, NOT_SUPPORTED])
+async def test_limit_not_implemented(
+    hass: HomeAssistant, cp: SimulatedChargePoint, device_id: str, answer: str
+) -> None:
+    """A charger without smart charging: 'does not support', not its CALLERROR."""
+    cp.responses["SetChargingProfile"] = answer
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_current_limit", {"device_id": device_id, "limit": 10})
+    assert err.value.translation_key == "command_not_supported"
+    assert str(err.value) == "Charger CP1 does not support SetChargingProfile"
 
 
 async def test_timeout(

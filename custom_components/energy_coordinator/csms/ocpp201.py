@@ -39,7 +39,6 @@ from .commands import (
     CommandRejected,
     IdTagEntry,
     LimitPurpose,
-    LimitUnit,
     ResetKind,
 )
 from .link import ChargePointLink, parse_time, utcnow
@@ -388,7 +387,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             conn.evse_connector_id = connector_id
         statuses = {s for (e, _c), s in self._connector_status.items() if e == evse_id}
         wire = next((s for s in _EVSE_STATUS_ORDER if s in statuses), connector_status)
-        conn.status = self._evse_status(conn, wire)
+        conn.set_status(self._evse_status(conn, wire))
         self._done(True)
         return call_result.StatusNotification()
 
@@ -547,15 +546,15 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             )
             if fresh and not offline:
                 if state == "Idle" and conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.AVAILABLE
+                    conn.set_status(ConnectorStatus.AVAILABLE)
                 elif conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.FINISHING
+                    conn.set_status(ConnectorStatus.FINISHING)
         elif fresh:
             if register is not None:
                 await self._record(conn, register, live, tx, seq_no)
             tx.last_seq_no = seq_no
             if not offline and state in _CHARGING_STATE:
-                conn.status = _CHARGING_STATE[state]
+                conn.set_status(_CHARGING_STATE[state])
         self._done(True)
         return response
 
@@ -824,16 +823,13 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         }
         if transaction_id is not None:
             profile["transaction_id"] = transaction_id
-        await self.request(
-            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile)
+        targets = self._targets(evse_id)
+        self._done(False)  # a new EVSE is announced before the answer
+        await self.send_limit(
+            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile),
+            targets,
+            limit,
         )
-        for conn in self._targets(evse_id):
-            if limit.unit == LimitUnit.AMPERE:
-                conn.current_limit_a, conn.power_limit_w = limit.value, None
-            else:
-                conn.current_limit_a, conn.power_limit_w = None, limit.value
-            conn.limit_phases = limit.phases
-        self._done(True)
 
     def _targets(self, evse_id: int) -> list[ConnectorState]:
         """The EVSE, or every EVSE for 0."""

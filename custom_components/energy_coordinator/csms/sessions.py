@@ -330,8 +330,10 @@ class SessionStore:
         """Close a running session exactly once.
 
         Returns the finished record, or None when it was already finished (a
-        repeated stop changes nothing). Without `meter_stop_wh` the last recorded
-        meter value is used.
+        repeated stop changes nothing). The session's energy never steps back: it
+        closes at the larger of `meter_stop_wh` and the last recorded register (a
+        1.6 charger's integer meterStop of 66 Wh after a register of 66.3 Wh
+        closes at 66.3 Wh); without `meter_stop_wh`, at the last register.
         """
 
         def job(db: sqlite3.Connection) -> SessionRecord | None:
@@ -340,9 +342,8 @@ class SessionStore:
             ).fetchone()
             if row is None or row["stop_time"] is not None:
                 return None
-            stop = meter_stop_wh
-            if stop is None or stop < row["meter_start_wh"]:
-                stop = max(row["meter_last_wh"], row["meter_start_wh"])
+            last = max(row["meter_last_wh"], row["meter_start_wh"])
+            stop = last if meter_stop_wh is None else max(meter_stop_wh, last)
             energy = max(0.0, stop - row["meter_start_wh"])
             db.execute(
                 "UPDATE sessions SET stop_time=?, meter_stop_wh=?, meter_last_wh=?,"
