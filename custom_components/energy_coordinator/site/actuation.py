@@ -11,7 +11,8 @@ Owns `Actuator` and what it remembers per loadpoint (`LoadpointRuntime`):
 - A charger that ignores a profile purpose (its offered or measured current
   stays above the limit) is tried with the next purpose (`PURPOSE_ORDER`).
 - A charger that answers NotImplemented/NotSupported, refuses limits
-  `REJECTIONS_BEFORE_UNCONTROLLABLE` times in a row, or ignores every purpose is
+  `REJECTIONS_BEFORE_UNCONTROLLABLE` times in a row (the link counts them), or
+  ignores every purpose is
   *uncontrollable*: no profile is sent to it until a retry with back-off
   (`RETRY_FIRST_S` doubling up to `RETRY_MAX_S`), or at once when it reconnects
   or reboots. The site reads `controllable()` into the snapshot, so the core
@@ -42,6 +43,7 @@ from ..csms.commands import (
     LimitPurpose,
     LimitUnit,
 )
+from ..csms.link import ChargePointLink
 from ..csms.model import ChargerState, ConnectorState
 from ..csms.server import CentralSystem
 from ..energy import Decision, LoadpointAction
@@ -81,14 +83,13 @@ class LoadpointRuntime:
     ignored_runs: int = 0
     judged_reading: int | None = None  # MeterReading.updates last judged
     last_error: str | None = None
-    rejections: int = 0
     in_flight: asyncio.Task[None] | None = None
     #: Why limits are not sent (None: controllable), and when to try again.
     uncontrollable: str | None = None
     retry_at: datetime | None = None
     backoff_s: float = RETRY_FIRST_S
-    #: (online, last boot) of the charger when last looked at.
-    seen: tuple[bool, datetime | None] = (False, None)
+    #: (online, link epoch) of the charger when last looked at.
+    seen: tuple[bool, int] = (False, -1)
 
 
 @dataclass
@@ -141,41 +142,22 @@ class Actuator:
     # Loadpoints ----------------------------------------------------------------
 
     def observe(self, lp_id: str, charger: ChargerState, now: datetime) -> None:
-        """Note reconnects and reboots: they end an uncontrollable spell at once."""
+        """Note reconnects and reboots (the link's epoch): they end an
+        uncontrollable spell at once, and the limit is sent again."""
         runtime = self._runtime(lp_id)
-        seen = (charger.online, charger.last_boot)
+        seen = (charger.online, charger.link_epoch)
         if seen == runtime.seen:
             return
-        came_back = (charger.online and not runtime.seen[0]) or (
-            charger.last_boot != runtime.seen[1] and runtime.seen[1] is not None
-        )
+        came_back = runtime.seen[1] >= 0 and charger.link_epoch != runtime.seen[1]
         runtime.seen = seen
-        if not charger.online:
+        if not charger.online or came_back:
             runtime.applied_a = None  # resend once it is back
-        if came_back:
-            runtime.applied_a = None
-            if runtime.uncontrollable is not None:
-                runtime.retry_at = now
-                runtime.backoff_s = RETRY_FIRST_S
+        if came_back and runtime.uncontrollable is not None:
+            runtime.retry_at = now
+            runtime.backoff_s = RETRY_FIRST_S
 
-    def due_for_retry(self, lp_id: str, now: datetime) -> bool:
-        """Whether an uncontrollable loadpoint should be tried again now."""
-        runtime = self.runtime.get(lp_id)
-        return (
-            runtime is not None
-            and runtime.uncontrollable is not None
-            and runtime.retry_at is not None
-            and runtime.retry_at <= now
-        )
-
-    def retry(self, lp_id: str) -> None:
-        """Treat an uncontrollable loadpoint as controllable for one attempt."""
-        runtime = self._runtime(lp_id)
-        if runtime.uncontrollable is not None:
-            runtime.uncontrollable = None
-            runtime.applied_a = None
-            runtime.purpose = LimitPurpose.TX_DEFAULT
-            self.changed.add(lp_id)
+    def _due_for_retry(self, runtime: LoadpointRuntime, now: datetime) -> bool:
+        return runtime.retry_at is not None and runtime.retry_at <= now
 
     async def apply_vehicles(
         self,
@@ -205,11 +187,13 @@ class Actuator:
         if charger is None or link is None or not charger.online:
             return None
         runtime = self._runtime(lp_id)
-        if runtime.uncontrollable is not None:
-            return None
         if runtime.in_flight is not None and not runtime.in_flight.done():
             return None
         conn = charger.connector(connector_id)
+        if runtime.uncontrollable is not None:
+            if not self._due_for_retry(runtime, now):
+                return None
+            return self._probe(lp_id, conn, link, action, now, done)
         self._check_applied(lp_id, conn, runtime, now)
         if runtime.uncontrollable is not None:
             return None
@@ -234,13 +218,52 @@ class Actuator:
             phases=action.phases,
             purpose=purpose,
         )
+        return self._start(lp_id, link, limit, now, done)
+
+    def _start(
+        self,
+        lp_id: str,
+        link: ChargePointLink,
+        limit: ChargingLimit,
+        now: datetime,
+        done: CarryOut,
+    ) -> asyncio.Task[None]:
         task = self._hass.async_create_background_task(
             self._send(lp_id, link.set_charging_limit(limit), limit, now, done),
             f"energy_coordinator limit {lp_id}",
             eager_start=True,
         )
-        runtime.in_flight = task
+        runtime = self._runtime(lp_id)
+        if not task.done():
+            runtime.in_flight = task
         return task
+
+    def _probe(
+        self,
+        lp_id: str,
+        conn: ConnectorState,
+        link: ChargePointLink,
+        action: LoadpointAction,
+        now: datetime,
+        done: CarryOut,
+    ) -> asyncio.Task[None]:
+        """Try an uncontrollable charger again with what it draws now.
+
+        The core keeps that much free for it, so the attempt changes nothing
+        if it is accepted; the next decision then gives it its share.
+        """
+        self._runtime(lp_id).retry_at = None
+        measured = max(conn.meter.current_phases_a.values(), default=None)
+        if measured is None:
+            measured = conn.meter.current_a
+        limit = ChargingLimit(
+            value=round(measured if measured is not None else action.current_a, 1),
+            unit=LimitUnit.AMPERE,
+            connector_id=conn.connector_id,
+            phases=conn.limit_phases or action.phases,
+            purpose=LimitPurpose.TX_DEFAULT,
+        )
+        return self._start(lp_id, link, limit, now, done)
 
     async def _send(
         self,
@@ -258,10 +281,11 @@ class Actuator:
             done.errors.append(f"{lp_id}: {err}")
             return
         except CommandRejected as err:
-            runtime.rejections += 1
             runtime.last_error = str(err)
             done.errors.append(f"{lp_id}: {err}")
-            if runtime.rejections >= REJECTIONS_BEFORE_UNCONTROLLABLE:
+            if self._connector(lp_id).rejected_limits >= (
+                REJECTIONS_BEFORE_UNCONTROLLABLE
+            ):
                 self._give_up(lp_id, runtime, "rejected", now)
             return
         except CommandError as err:
@@ -271,20 +295,26 @@ class Actuator:
             return
         finally:
             runtime.in_flight = None
+        if runtime.uncontrollable is not None:
+            _LOGGER.info("%s takes charging limits again", lp_id)
+            runtime.uncontrollable = None
+            runtime.retry_at = None
+            runtime.purpose = LimitPurpose.TX_DEFAULT
+            self.changed.add(lp_id)
         runtime.applied_a = limit.value
         runtime.applied_phases = limit.phases
         runtime.ignored_runs = 0
-        runtime.rejections = 0
         runtime.backoff_s = RETRY_FIRST_S
-        charger_id, connector_id = split_loadpoint_id(lp_id)
-        charger = self._system.chargers.get(charger_id)
-        if charger is not None:
-            runtime.judged_reading = charger.connector(connector_id).meter.updates
+        runtime.judged_reading = self._connector(lp_id).meter.updates
         runtime.last_error = None
         done.executed.append(
             f"{lp_id}: {limit.value} A on {limit.phases} phase(s) "
             f"({limit.purpose.value})"
         )
+
+    def _connector(self, lp_id: str) -> ConnectorState:
+        charger_id, connector_id = split_loadpoint_id(lp_id)
+        return self._system.chargers[charger_id].connector(connector_id)
 
     def _give_up(
         self, lp_id: str, runtime: LoadpointRuntime, why: str, now: datetime
@@ -302,7 +332,6 @@ class Actuator:
         runtime.retry_at = now + timedelta(seconds=runtime.backoff_s)
         runtime.backoff_s = min(RETRY_MAX_S, runtime.backoff_s * 2)
         runtime.applied_a = None
-        runtime.rejections = 0
 
     def _check_applied(
         self,

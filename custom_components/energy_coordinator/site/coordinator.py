@@ -388,14 +388,9 @@ class SiteCoordinator:
             return result
 
     def _prepare_loadpoints(self, now: datetime) -> None:
-        """Note reconnects; give uncontrollable loadpoints their retry when due."""
-        actuator = self.actuator
+        """Note reconnects and reboots (retries are due at once after them)."""
         for lp_id, charger, _ in self.loadpoint_connectors():
-            actuator.observe(lp_id, charger, now)
-            if actuator.due_for_retry(lp_id, now):
-                actuator.retry(lp_id)
-        for lp_id in actuator.changed:
-            self.snapshots.invalidate(lp_id)
+            self.actuator.observe(lp_id, charger, now)
 
     def status(self) -> dict[str, Any]:
         """The site as it is now (no decision is made or carried out)."""
