@@ -48,6 +48,7 @@ from ..energy import (
     decide,
 )
 from .actuation import Actuator, CarryOut, LoadpointRuntime
+from .commands import ChargerCommands
 from .readings import SOURCE_KEYS, SourceReader, number
 from .repairs import SiteRepairs
 from .settings import (
@@ -107,11 +108,21 @@ class ManualCap:
 
     def as_dict(self) -> dict[str, Any]:
         """The response of `set_current_limit` for a coordinated loadpoint."""
+        until = (
+            f"until {self.until.isoformat(timespec='minutes')}"
+            if self.until
+            else "until the limit is cleared"
+        )
         return {
             "coordinated": True,
             "loadpoint": self.loadpoint,
             "cap_a": round(self.cap_a, 1),
             "until": self.until.isoformat() if self.until else None,
+            "message": (
+                f"The site coordinates {self.loadpoint}: {self.cap_a:g} A is its "
+                f"cap {until}. The coordinator may give it less (solar surplus, "
+                f"grid limit), never more."
+            ),
         }
 
 
@@ -154,6 +165,7 @@ class SiteCoordinator:
         self._lock = asyncio.Lock()
         self._unsub_loop: Callable[[], None] | None = None
         self.repairs = SiteRepairs(hass, entry_id)
+        self.commands = ChargerCommands(self)
         self._source_labels = dict(SOURCE_LABELS)
 
     # Lifecycle ----------------------------------------------------------------
