@@ -7,6 +7,7 @@ central system's announcements into HA dispatcher signals and discovery flows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -20,6 +21,9 @@ from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
 from .site import SiteCoordinator
 
+if TYPE_CHECKING:
+    from .central_system import RunningCentralSystem
+
 
 @dataclass
 class RuntimeData:
@@ -28,6 +32,7 @@ class RuntimeData:
     system: CentralSystem
     store: SessionStore
     site: SiteCoordinator
+    central: RunningCentralSystem
 
 
 type EnergyCoordinatorConfigEntry = ConfigEntry[RuntimeData]

@@ -749,7 +749,9 @@ async def test_timeout(
     hass: HomeAssistant, setup_site: SetupSite, start_charger: StartCharger
 ) -> None:
     """A charger that does not answer in time gives a translated time-out."""
-    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.3):
+    with patch(
+        "custom_components.energy_coordinator.central_system.RESPONSE_TIMEOUT", 0.3
+    ):
         entry = await setup_site()
     cp = await start_charger(entry)
     device = charger_device(hass, entry, "CP1")
