@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -371,6 +372,7 @@ class SiteCoordinator:
     ) -> CoordinationResult:
         """Decide and, unless `dry_run`, carry the decision out."""
         async with self._lock:
+            started = time.perf_counter()
             now = dt_util.utcnow()
             self._prepare_loadpoints(now)
             self._update_repairs()
@@ -397,6 +399,13 @@ class SiteCoordinator:
                 self.snapshots.invalidate(lp_id)
             self._update_charger_repairs()
             self._notify(changed)
+            _LOGGER.debug(
+                "Coordinated %d loadpoints in %.1f ms: %d commands, %d pending",
+                len(decision.actions.vehicles),
+                (time.perf_counter() - started) * 1000,
+                len(result.executed),
+                len(result.pending),
+            )
             return result
 
     def _prepare_loadpoints(self, now: datetime) -> None:
