@@ -6,7 +6,7 @@ central system's announcements into HA dispatcher signals and discovery flows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
@@ -19,6 +19,7 @@ from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerInfo, ChargerState
 from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
+from .entity_index import EntityIndex
 from .site import SiteCoordinator
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class RuntimeData:
     store: SessionStore
     site: SiteCoordinator
     central: RunningCentralSystem
+    entities: EntityIndex = field(default_factory=EntityIndex)
 
 
 type EnergyCoordinatorConfigEntry = ConfigEntry[RuntimeData]

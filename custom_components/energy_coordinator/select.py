@@ -118,6 +118,7 @@ class BatteryCommandSelect(SiteEntity, SelectEntity):
             description,
             site_device_info(site, BATTERY),
             f"{site.entry_id}_{description.key}",
+            BATTERY,
         )
 
     @property

@@ -39,6 +39,7 @@ from .const import (
     DOMAIN,
 )
 from .csms.model import ChargerState, ConnectorState
+from .entity_index import EntityIndex
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator, loadpoint_id
 
@@ -165,10 +166,12 @@ class SiteEntity(Entity):
         description: EntityDescription,
         device_info: DeviceInfo,
         unique_id: str,
+        part: str = SITE,
     ) -> None:
-        """Bind the entity to the site."""
+        """Bind the entity to the site (`part`: the device it is on)."""
         self.entity_description = description
         self.site = site
+        self.part = part
         self._attr_device_info = device_info
         self._attr_unique_id = unique_id
         self._last_shown: Any = None
@@ -184,11 +187,16 @@ class SiteEntity(Entity):
     def _follow_site(self) -> Callable[[], None]:
         return self.site.add_listener(self._refresh)
 
+    def _index(self, index: EntityIndex) -> Callable[[], None]:
+        return index.add_site(self.part, self.entity_description.key, self.entity_id)
+
     async def async_added_to_hass(self) -> None:
         """Follow the coordinator and the source entities."""
         await super().async_added_to_hass()
         self._last_shown = (self.available, self.shown())
         self.async_on_remove(self._follow_site())
+        if (entry := self.platform.config_entry) is not None:
+            self.async_on_remove(self._index(entry.runtime_data.entities))
         if sources := self.source_entity_ids():
             self.async_on_remove(
                 async_track_state_change_event(self.hass, sources, self._source_changed)
@@ -243,6 +251,11 @@ class LoadpointEntity(SiteEntity):
 
     def _follow_site(self) -> Callable[[], None]:
         return self.site.add_listener(self._refresh, self.lp_id)
+
+    def _index(self, index: EntityIndex) -> Callable[[], None]:
+        return index.add_loadpoint(
+            self.lp_id, self.entity_description.key, self.entity_id
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the charger too."""

@@ -460,6 +460,7 @@ class SiteSensorEntity(SiteEntity, SensorEntity):
             description,
             site_device_info(site, description.part),
             f"{site.entry_id}_{description.key}",
+            description.part,
         )
 
     @property
@@ -512,6 +513,7 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
             description,
             site_device_info(site, SOLAR),
             f"{site.entry_id}_{description.key}",
+            SOLAR,
         )
         self._energy_wh = 0.0
         self._day: date = dt_util.now().date()

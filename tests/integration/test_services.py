@@ -170,12 +170,20 @@ def device_id(
 async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     """Every action is registered, the ones with data support responses."""
     services = hass.services.async_services_for_domain(DOMAIN)
-    site_actions = {"coordinate", "get_status"}
+    site_actions = {"coordinate", "get_status", "get_chargers"}
     assert set(services) == set(_ACTIONS) | site_actions
     only = {"get_configuration", "get_composite_schedule", "list_id_tags"}
-    for name in only | {"get_sessions"}:
+    for name in only | {"get_sessions", "get_status", "get_chargers"}:
         assert hass.services.supports_response(DOMAIN, name).value == "only"
-    for name in ("set_configuration", "request_diagnostics", "data_transfer"):
+    for name in (
+        "set_configuration",
+        "request_diagnostics",
+        "data_transfer",
+        "start_charging",
+        "stop_charging",
+        "set_current_limit",
+        "clear_current_limit",
+    ):
         assert hass.services.supports_response(DOMAIN, name).value == "optional"
     assert hass.services.supports_response(DOMAIN, "unlock").value == "none"
 
@@ -804,6 +812,7 @@ def test_descriptions_match_schemas() -> None:
     schemas |= {
         "coordinate": site_services.COORDINATE_SCHEMA,
         "get_status": site_services.STATUS_SCHEMA,
+        "get_chargers": site_services.STATUS_SCHEMA,
     }
     assert set(described) == set(schemas)
     languages = {
