@@ -219,6 +219,9 @@ class LoadpointEntity(SiteEntity):
 
     #: Settings stay available while the charger is offline; measurements do not.
     _follows_charger_availability = False
+    #: Whether what it shows comes from the charger (settings do not: they never
+    #: wake on a meter report).
+    _follows_charger = False
 
     def __init__(
         self,
@@ -258,6 +261,7 @@ class LoadpointEntity(SiteEntity):
         )
 
     async def async_added_to_hass(self) -> None:
-        """Follow the charger too."""
+        """Follow the charger too, when it shows what the charger reports."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.charger.add_listener(self._refresh))
+        if self._follows_charger or self._follows_charger_availability:
+            self.async_on_remove(self.charger.add_listener(self._refresh))

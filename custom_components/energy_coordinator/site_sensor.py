@@ -599,6 +599,7 @@ class LoadpointSensorEntity(LoadpointEntity, SensorEntity):
     """A sensor of one EV loadpoint."""
 
     entity_description: LoadpointSensorEntityDescription
+    _follows_charger = True
 
     def __init__(
         self,
@@ -623,6 +624,8 @@ class LoadpointSensorEntity(LoadpointEntity, SensorEntity):
 
 class VehicleSocSensor(LoadpointEntity, SensorEntity):
     """The vehicle's state of charge: its entity, the charger, or an estimate."""
+
+    _follows_charger = True
 
     def __init__(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
@@ -35,6 +36,7 @@ from ..const import (
     CONF_LOOP_INTERVAL,
     CONF_SHARING,
     DOMAIN,
+    SIGNAL_NEW_CHARGER,
 )
 from ..csms.commands import ChargingLimit, LimitPurpose, LimitUnit
 from ..csms.model import ChargerState, ConnectorState
@@ -167,6 +169,9 @@ class SiteCoordinator:
         self._unsub_loop: Callable[[], None] | None = None
         self.repairs = SiteRepairs(hass, entry_id)
         self.commands = ChargerCommands(self)
+        self._unsub_chargers = async_dispatcher_connect(
+            hass, SIGNAL_NEW_CHARGER.format(entry_id), self._charger_added
+        )
         self._source_labels = dict(SOURCE_LABELS)
 
     # Lifecycle ----------------------------------------------------------------
@@ -216,8 +221,13 @@ class SiteCoordinator:
         """Write the settings now."""
         await self._store.async_save(*self._saved())
 
+    @callback
+    def _charger_added(self, charger_id: str) -> None:
+        self.snapshots.chargers_changed()
+
     async def async_shutdown(self) -> None:
         """Stop the loop and write the settings now (a reload may follow at once)."""
+        self._unsub_chargers()
         if self._unsub_loop is not None:
             self._unsub_loop()
             self._unsub_loop = None

@@ -92,7 +92,11 @@ class SnapshotBuilder:
         self._controllable = controllable
         self._cache: dict[str, LoadpointSnapshot] = {}
         self._dirty_chargers: set[str] = set()
-        self._watched: dict[str, tuple[ChargerState, Callable[[], None]]] = {}
+        self._watched: dict[str, tuple[ChargerState, list[Callable[[], None]]]] = {}
+        # The loadpoint list, until a charger or connector comes or goes.
+        self._list: list[Loadpoint] | None = None
+        self._list_key: tuple[int, int] = (-1, -1)
+        self._generation = 0
 
     # Which loadpoints exist ----------------------------------------------------
 
@@ -105,11 +109,19 @@ class SnapshotBuilder:
         """
         return self._reader.configured(CONF_GRID_POWER, CONF_PV_POWER)
 
+    @callback
+    def chargers_changed(self) -> None:
+        """A charger was approved, added or forgotten: list the loadpoints again."""
+        self._generation += 1
+
     def loadpoints(self) -> list[Loadpoint]:
         """Every loadpoint: (id, charger, connector), sorted by id."""
         if not self.coordinates_evs:
             return []
         system = self._system
+        key = (len(system.chargers), self._generation)
+        if self._list is not None and key == self._list_key:
+            return self._list
         result: list[Loadpoint] = []
         for charger_id in sorted(system.chargers):
             if not system.is_approved(charger_id):
@@ -125,6 +137,7 @@ class SnapshotBuilder:
                             charger.connectors[connector_id],
                         )
                     )
+        self._list, self._list_key = result, key
         return result
 
     def _watch(self, charger: ChargerState) -> None:
@@ -132,12 +145,16 @@ class SnapshotBuilder:
         if watched is not None and watched[0] is charger:
             return
         if watched is not None:
-            watched[1]()
+            for remove in watched[1]:
+                remove()
         charger_id = charger.charger_id
         self._dirty_chargers.add(charger_id)
         self._watched[charger_id] = (
             charger,
-            charger.add_listener(lambda: self._dirty_chargers.add(charger_id)),
+            [
+                charger.add_listener(lambda: self._dirty_chargers.add(charger_id)),
+                charger.add_connector_listener(lambda _: self.chargers_changed()),
+            ],
         )
 
     @callback
@@ -151,8 +168,9 @@ class SnapshotBuilder:
     @callback
     def close(self) -> None:
         """Stop following the chargers."""
-        for _, remove in self._watched.values():
-            remove()
+        for _, removers in self._watched.values():
+            for remove in removers:
+                remove()
         self._watched.clear()
         self._cache.clear()
 
