@@ -240,12 +240,24 @@ class ChargePointLink(abc.ABC):
     ) -> None:
         """Send a SetChargingProfile for `limit`; once accepted the targets show it.
 
+        Not sent to a charger known not to take profiles (`accepts_limits`); a
+        charger that answers NotImplemented or NotSupported is known so from then
+        on, until it connects or boots again. Unknown chargers are tried.
+
         A Rejected answer counts against each target (`rejected_limits`, so that
         a charger that keeps refusing can be told from one that refused once); an
         accepted one resets the count.
         """
+        if self.charger.accepts_limits is False:
+            reason = self.charger.limits_refused or "no smart charging"
+            raise CommandNotSupported(self.id, "SetChargingProfile", reason)
         try:
             await self.request(payload)
+        except CommandNotSupported as err:
+            # Remembered until the charger connects or boots again.
+            self.charger.limits_refused = err.detail
+            self.charger.notify()
+            raise
         except CommandRejected:
             for conn in targets:
                 conn.rejected_limits += 1

@@ -224,7 +224,12 @@ class ChargerState:
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None
         self.supports_local_list: bool | None = None
+        # What its configuration (1.6) or device model (2.0.1) says about smart
+        # charging; None when it says nothing (then limits are tried).
         self.supports_smart_charging: bool | None = None
+        # The CALLERROR code (NotImplemented / NotSupported) it answered a
+        # SetChargingProfile with; forgotten when it connects or boots.
+        self.limits_refused: str | None = None
         # Increases whenever the charger connects or boots: what it refused before
         # may work now (a caller that backed off retries at once when this changes).
         self.link_epoch = 0
@@ -249,6 +254,18 @@ class ChargerState:
                 return conn.transaction
         return None
 
+    @property
+    def accepts_limits(self) -> bool | None:
+        """Whether the charger takes charging profiles; None when not known.
+
+        False once it answered a SetChargingProfile with NotImplemented or
+        NotSupported (until it connects or boots again), or when its configuration
+        says it has no smart charging. Unknown means: try, and learn.
+        """
+        if self.limits_refused is not None:
+            return False
+        return self.supports_smart_charging
+
     def connection_opened(self) -> None:
         """A new connection: a new link epoch."""
         self.connected = True
@@ -272,6 +289,7 @@ class ChargerState:
 
     def _new_epoch(self) -> None:
         self.link_epoch += 1
+        self.limits_refused = None
         for conn in self.connectors.values():
             conn.rejected_limits = 0
 

@@ -945,7 +945,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         status = str(items[0]["attribute_status"]) if items else "Rejected"
         if status not in ("Accepted", "RebootRequired"):
             raise CommandRejected(self.id, "SetVariables", status)
-        self.charger.configuration[parsed.text()] = value
+        self._learn(parsed, value)
         self.charger.notify()
         return status
 
