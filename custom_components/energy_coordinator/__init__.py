@@ -14,7 +14,7 @@ from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
@@ -38,7 +38,7 @@ from .const import (
     SUBENTRY_FLEXIBLE_LOAD,
 )
 from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagPolicy
-from .csms.sessions import SessionStore
+from .csms.sessions import SessionStore, StoreVersionError
 from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData
 from .services import async_setup_services
 from .site import SiteCoordinator, site_store
@@ -114,7 +114,15 @@ async def async_setup_entry(
             ) from err
 
     store = SessionStore(session_db_path(hass, entry.entry_id))
-    await store.open()
+    try:
+        await store.open()
+    except StoreVersionError as err:
+        await store.close()
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="database_too_new",
+            translation_placeholders={"path": err.path, "version": str(err.version)},
+        ) from err
     system = CentralSystem(
         central_system_config(options, ssl_context),
         store,
