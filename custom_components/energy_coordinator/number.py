@@ -24,7 +24,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .command_errors import command_errors
 from .csms.commands import ChargingLimit, LimitUnit
 from .csms.model import ChargerState, ConnectorState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .platform_setup import async_setup_charger_platform
 from .runtime import EnergyCoordinatorConfigEntry
@@ -65,10 +64,10 @@ async def async_setup_entry(
     """Add the numbers of every connector, and of the site."""
 
     def connector_numbers(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorNumberEntity(system, charger, description, connector_id)
+            ConnectorNumberEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_NUMBERS
         ]
 

@@ -38,6 +38,7 @@ from .csms.commands import ChargingLimit, IdTagEntry, LimitPurpose, LimitUnit, R
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState, OcppVersion
 from .csms.server import CentralSystem
+from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -296,11 +297,9 @@ def _charger_target(hass: HomeAssistant, device_id: str) -> ChargerTarget:
             continue
         chargers = entry.runtime_data.system.chargers
         for identifier in identifiers:
-            if identifier in chargers:
-                return ChargerTarget(entry, chargers[identifier], None)
-            charger_id, slash, connector = identifier.rpartition("/")
-            if slash and connector.isdigit() and charger_id in chargers:
-                return ChargerTarget(entry, chargers[charger_id], int(connector))
+            found = charger_of_device(entry_id, identifier)
+            if found is not None and found[0] in chargers:
+                return ChargerTarget(entry, chargers[found[0]], found[1])
     raise _invalid(
         "not_a_charger", device=device.name_by_user or device.name or device.id
     )

@@ -72,10 +72,10 @@ async def async_setup_entry(
     """Add the switches of every connector, now and later."""
 
     def connector_switches(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorSwitchEntity(system, charger, description, connector_id)
+            ConnectorSwitchEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_SWITCHES
         ]
 

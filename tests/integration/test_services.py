@@ -27,6 +27,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_coordinator import services, site_services
 from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.identifiers import (
+    charger_device_id,
+    connector_device_id,
+)
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from custom_components.energy_coordinator.services import _ACTIONS
 from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
@@ -50,15 +54,16 @@ def charger_device(
     existing one, and creates it while the platforms are not there yet.
     """
     registry = dr.async_get(hass)
+    charger = charger_device_id(entry.entry_id, charger_id)
     if connector_id is None:
         return registry.async_get_or_create(
-            config_entry_id=entry.entry_id, identifiers={(DOMAIN, charger_id)}
+            config_entry_id=entry.entry_id, identifiers={charger}
         )
     charger_device(hass, entry, charger_id)
     return registry.async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"{charger_id}/{connector_id}")},
-        via_device=(DOMAIN, charger_id),
+        identifiers={connector_device_id(entry.entry_id, charger_id, connector_id)},
+        via_device=charger,
     )
 
 
