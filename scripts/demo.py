@@ -156,8 +156,8 @@ def _is_charger_device(device: dict[str, Any], entry_id: str) -> bool:
     """A charger's own device (not a connector, a loadpoint or a site part)."""
     return any(
         domain == DOMAIN
+        and identifier.startswith(f"{entry_id}_charger_")
         and "/" not in identifier
-        and not identifier.startswith((f"{entry_id}_", "loadpoint_"))
         for domain, identifier in device.get("identifiers", [])
     )
 
@@ -194,12 +194,12 @@ def link_feed(
     feed.battery_command_power_entity = by_unique.get(
         f"{entry_id}_battery_command_power"
     )
-    # A connector's power sensor: "<charger id>_<connector>_power".
+    # A connector's power sensor: "<entry>_charger_<charger id>_<connector>_power".
     feed.ev_power_entities = sorted(
         entity_id
         for unique_id, entity_id in by_unique.items()
         if entity_id.startswith("sensor.")
-        and not unique_id.startswith(entry_id)
+        and unique_id.startswith(f"{entry_id}_charger_")
         and re.fullmatch(r".+_\d+_power", unique_id)
     )
 

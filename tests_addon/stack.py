@@ -227,11 +227,12 @@ async def _wait_chargers(ha: HassProcess, count: int, within: float) -> list[str
     while True:
         devices = await ha.ws_command("config/device_registry/list")
         ids = sorted(
-            ident[1]
+            ident[1].removeprefix(f"{entry}_charger_")
             for d in devices
+            for entry in d.get("config_entries", [])
             for ident in d.get("identifiers", [])
             if ident[0] == "energy_coordinator"
-            and ident[1].startswith("t")
+            and ident[1].startswith(f"{entry}_charger_t")
             and "/" not in ident[1]
         )
         states = await ha.states("binary_sensor.")

@@ -25,6 +25,7 @@ from .central_system import (
     session_db_path,
 )
 from .const import DOMAIN, SUBENTRY_FLEXIBLE_LOAD
+from .identifiers import async_migrate_registries, charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry, RuntimeData
 from .services import async_setup_services
 from .site import SiteCoordinator, site_store
@@ -138,6 +139,27 @@ async def async_remove_config_entry_device(
     """Let the owner delete a charger device; it must ask again to be added."""
     system = entry.runtime_data.system
     for domain, identifier in device_entry.identifiers:
-        if domain == DOMAIN and identifier in system.chargers:
-            await system.forget(identifier)
+        found = charger_of_device(entry.entry_id, identifier)
+        if domain != DOMAIN or found is None:
+            continue
+        charger_id, connector_id = found
+        if connector_id is None and charger_id in system.chargers:
+            await system.forget(charger_id)
+    return True
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> bool:
+    """Bring an entry of an older release up to the current version.
+
+    1.1 -> 1.2: charger entities and devices are scoped by the entry (two sites
+    may accept chargers of the same id).
+    """
+    if entry.version > 1:
+        return False  # a newer release's entry
+    if entry.minor_version < 2:
+        async_migrate_registries(hass, entry.entry_id)
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+        _LOGGER.info("Scoped the charger devices and entities of %s", entry.title)
     return True

@@ -23,7 +23,6 @@ from .command_errors import command_errors
 from .csms.commands import ResetKind
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
@@ -78,19 +77,17 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons of every charger and connector, now and later."""
 
-    def charger_buttons(
-        system: CentralSystem, charger: ChargerState
-    ) -> Iterable[ChargerEntity]:
+    def charger_buttons(charger: ChargerState) -> Iterable[ChargerEntity]:
         return [
-            ChargerButtonEntity(system, charger, description)
+            ChargerButtonEntity(entry, charger, description)
             for description in CHARGER_BUTTONS
         ]
 
     def connector_buttons(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorButtonEntity(system, charger, description, connector_id)
+            ConnectorButtonEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_BUTTONS
         ]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
@@ -38,7 +38,7 @@ from .const import (
     RESPONSE_TIMEOUT,
 )
 from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagPolicy
-from .csms.sessions import SessionStore
+from .csms.sessions import SessionStore, StoreVersionError
 from .runtime import HassHooks
 
 #: The options that configure the OCPP server itself.
@@ -154,7 +154,15 @@ async def async_start_central_system(
                 translation_placeholders={"error": str(err)},
             ) from err
     store = SessionStore(session_db_path(hass, entry_id))
-    await store.open()
+    try:
+        await store.open()
+    except StoreVersionError as err:
+        await store.close()
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="database_too_new",
+            translation_placeholders={"path": err.path, "version": str(err.version)},
+        ) from err
     system = CentralSystem(
         central_system_config(options, ssl_context),
         store,

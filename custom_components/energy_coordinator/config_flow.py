@@ -441,6 +441,7 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a site's central system; approve chargers that ask to join."""
 
     VERSION = 1
+    MINOR_VERSION = 2  # 1.2: charger devices and entities scoped by the entry
 
     def __init__(self) -> None:
         """Start a flow."""

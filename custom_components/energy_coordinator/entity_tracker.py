@@ -37,15 +37,12 @@ from homeassistant.helpers.entity_platform import (
 
 from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity, charger_device_info, connector_device_info
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
 
-type ChargerFactory = Callable[[CentralSystem, ChargerState], Iterable[ChargerEntity]]
-type ConnectorFactory = Callable[
-    [CentralSystem, ChargerState, int], Iterable[ChargerEntity]
-]
+type ChargerFactory = Callable[[ChargerState], Iterable[ChargerEntity]]
+type ConnectorFactory = Callable[[ChargerState, int], Iterable[ChargerEntity]]
 type LoadpointFactory = Callable[[SiteCoordinator, ChargerState, int], Iterable[Entity]]
 
 
@@ -95,13 +92,14 @@ def async_setup_tracked_entities(
     def ensure_devices(charger: ChargerState) -> None:
         # The charger device must exist before connector devices point to it.
         devices.async_get_or_create(
-            config_entry_id=entry.entry_id, **charger_device_info(charger)
+            config_entry_id=entry.entry_id,
+            **charger_device_info(entry.entry_id, charger),
         )
         if len(charger.connectors) > 1:
             for connector_id in charger.connectors:
                 devices.async_get_or_create(
                     config_entry_id=entry.entry_id,
-                    **connector_device_info(charger, connector_id),
+                    **connector_device_info(entry.entry_id, charger, connector_id),
                 )
 
     def known(entity: ChargerEntity) -> bool:
@@ -150,7 +148,7 @@ def async_setup_tracked_entities(
         if split and not item.split and item.connectors:
             rehome(item)
         item.split = split
-        entities = list(connector_entities(system, charger, connector_id))
+        entities = list(connector_entities(charger, connector_id))
         item.connectors[connector_id] = [
             (str(entity.unique_id), weakref.ref(entity)) for entity in entities
         ]
@@ -160,7 +158,7 @@ def async_setup_tracked_entities(
     def rehome(item: _Tracked) -> None:
         """Move the existing connector entities onto their connector devices."""
         for connector_id, made in item.connectors.items():
-            info = connector_device_info(item.charger, connector_id)
+            info = connector_device_info(entry.entry_id, item.charger, connector_id)
             device = devices.async_get_or_create(config_entry_id=entry.entry_id, **info)
             for unique_id, ref in made:
                 entity = ref()
@@ -186,7 +184,7 @@ def async_setup_tracked_entities(
         ensure_devices(charger)
         item.split = len(charger.connectors) > 1
         if charger_entities is not None:
-            add_when_reported(item, list(charger_entities(system, charger)))
+            add_when_reported(item, list(charger_entities(charger)))
         for connector_id in sorted(charger.connectors):
             add_connector(item, connector_id)
         bound = item

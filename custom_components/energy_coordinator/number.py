@@ -26,7 +26,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .command_errors import command_errors
 from .csms.commands import ChargingLimit, LimitUnit
 from .csms.model import ChargerState, ConnectorState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
@@ -71,10 +70,10 @@ async def async_setup_entry(
     commands = entry.runtime_data.site.commands
 
     def connector_numbers(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorNumberEntity(system, charger, description, connector_id, commands)
+            ConnectorNumberEntity(entry, charger, description, connector_id, commands)
             for description in CONNECTOR_NUMBERS
         ]
 
@@ -95,14 +94,14 @@ class ConnectorNumberEntity(ChargerEntity, NumberEntity):
 
     def __init__(
         self,
-        system: CentralSystem,
+        entry: EnergyCoordinatorConfigEntry,
         charger: ChargerState,
         description: ConnectorNumberEntityDescription,
         connector_id: int,
         commands: ChargerCommands,
     ) -> None:
         """Bind the number to its connector and the site's commands."""
-        super().__init__(system, charger, description, connector_id)
+        super().__init__(entry, charger, description, connector_id)
         self.commands = commands
         self.connector_number = connector_id
 

@@ -20,6 +20,7 @@ from .csms.model import ChargerInfo, ChargerState
 from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
 from .entity_index import EntityIndex
+from .identifiers import charger_device_id
 from .site import SiteCoordinator
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ class HassHooks:
     def charger_booted(self, charger: ChargerState) -> None:
         """Keep the device's vendor, model, serial and firmware current."""
         devices = dr.async_get(self._hass)
-        device = devices.async_get_device(identifiers={(DOMAIN, charger.charger_id)})
+        device = devices.async_get_device(
+            identifiers={charger_device_id(self._entry_id, charger.charger_id)}
+        )
         if device is None:
             return
         info = charger.info

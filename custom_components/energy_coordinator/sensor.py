@@ -42,7 +42,6 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
@@ -291,19 +290,17 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every charger and connector, and of the site."""
 
-    def charger_sensors(
-        system: CentralSystem, charger: ChargerState
-    ) -> Iterable[ChargerEntity]:
+    def charger_sensors(charger: ChargerState) -> Iterable[ChargerEntity]:
         return [
-            ChargerSensorEntity(system, charger, description)
+            ChargerSensorEntity(entry, charger, description)
             for description in CHARGER_SENSORS
         ]
 
     def connector_sensors(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorSensorEntity(system, charger, description, connector_id)
+            ConnectorSensorEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_SENSORS
         ]
 

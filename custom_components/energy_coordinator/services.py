@@ -26,7 +26,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -38,6 +38,7 @@ from .csms.commands import ChargingLimit, IdTagEntry, LimitPurpose, LimitUnit, R
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState, OcppVersion
 from .csms.server import CentralSystem
+from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
 from .site.commands import ChargerCommands
 
@@ -302,11 +303,9 @@ def _charger_target(hass: HomeAssistant, device_id: str) -> ChargerTarget:
             continue
         chargers = entry.runtime_data.system.chargers
         for identifier in identifiers:
-            if identifier in chargers:
-                return ChargerTarget(entry, chargers[identifier], None)
-            charger_id, slash, connector = identifier.rpartition("/")
-            if slash and connector.isdigit() and charger_id in chargers:
-                return ChargerTarget(entry, chargers[charger_id], int(connector))
+            found = charger_of_device(entry_id, identifier)
+            if found is not None and found[0] in chargers:
+                return ChargerTarget(entry, chargers[found[0]], found[1])
     raise _invalid(
         "not_a_charger", device=device.name_by_user or device.name or device.id
     )
@@ -683,14 +682,53 @@ _ACTIONS: dict[str, tuple[_Handler, vol.Schema, SupportsResponse]] = {
 }
 
 
+#: Actions that change or reveal how a charger or the site is set up (firmware,
+#: configuration, vendor commands, diagnostics uploads, reboots, the id tags that
+#: open the chargers): administrators only, as HA core's admin services.
+ADMIN_ACTIONS = frozenset(
+    {
+        SERVICE_RESET,
+        SERVICE_GET_CONFIGURATION,
+        SERVICE_SET_CONFIGURATION,
+        SERVICE_UPDATE_FIRMWARE,
+        SERVICE_REQUEST_DIAGNOSTICS,
+        SERVICE_DATA_TRANSFER,
+        SERVICE_ADD_ID_TAG,
+        SERVICE_REMOVE_ID_TAG,
+        SERVICE_LIST_ID_TAGS,
+    }
+)
+
+
+def _admin_only(hass: HomeAssistant, handler: _Handler) -> _Handler:
+    """`handler` for administrators only: the checks of HA's admin services.
+
+    The same checks as `homeassistant.helpers.service.async_register_admin_service`,
+    whose HA 2025.4 version cannot register an action that returns data (several of
+    ours do), so one wrapper serves all of them. A call without a user (an
+    automation, a script) is the system's own and allowed.
+    """
+
+    async def checked(call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:
+            user = await hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return checked
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
+    """Register the integration's actions (the admin ones for admins only)."""
     for service, (handler, schema, supports_response) in _ACTIONS.items():
         hass.services.async_register(
             DOMAIN,
             service,
-            handler,
+            _admin_only(hass, handler) if service in ADMIN_ACTIONS else handler,
             schema=schema,
             supports_response=supports_response,
         )

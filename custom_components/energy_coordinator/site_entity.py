@@ -40,6 +40,11 @@ from .const import (
 )
 from .csms.model import ChargerState, ConnectorState
 from .entity_index import EntityIndex
+from .identifiers import (
+    charger_device_id,
+    is_loadpoint_device,
+    loadpoint_device_id,
+)
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator, loadpoint_id
 
@@ -84,23 +89,20 @@ def site_device_info(site: SiteCoordinator, part: str = SITE) -> DeviceInfo:
     )
 
 
-def loadpoint_device_id(charger_id: str, connector_id: int) -> tuple[str, str]:
-    """The identifier of a loadpoint's device."""
-    return (DOMAIN, f"loadpoint_{charger_id}_{connector_id}")
-
-
 @cache
-def loadpoint_device_info(charger_id: str, connector_id: int) -> DeviceInfo:
+def loadpoint_device_info(
+    entry_id: str, charger_id: str, connector_id: int
+) -> DeviceInfo:
     """The EV loadpoint of one charger connector, via the charger's device.
 
     One shared dict per loadpoint (HA only reads it when an entity is added).
     """
     name = charger_id if connector_id == 1 else f"{charger_id}/{connector_id}"
     return DeviceInfo(
-        identifiers={loadpoint_device_id(charger_id, connector_id)},
+        identifiers={loadpoint_device_id(entry_id, charger_id, connector_id)},
         translation_key="loadpoint",
         translation_placeholders={"loadpoint": name},
-        via_device=(DOMAIN, charger_id),
+        via_device=charger_device_id(entry_id, charger_id),
     )
 
 
@@ -143,7 +145,7 @@ def async_remove_unused_loadpoint_devices(
     devices = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
         if any(
-            domain == DOMAIN and identifier.startswith("loadpoint_")
+            domain == DOMAIN and is_loadpoint_device(entry.entry_id, identifier)
             for domain, identifier in device.identifiers
         ):
             devices.async_update_device(
@@ -234,7 +236,7 @@ class LoadpointEntity(SiteEntity):
         super().__init__(
             site,
             description,
-            loadpoint_device_info(charger.charger_id, connector_id),
+            loadpoint_device_info(site.entry_id, charger.charger_id, connector_id),
             f"{site.entry_id}_loadpoint_{charger.charger_id}_{connector_id}_"
             f"{description.key}",
         )

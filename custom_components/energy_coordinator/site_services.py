@@ -130,12 +130,14 @@ async def _get_chargers(call: ServiceCall) -> ServiceResponse:
     for charger_id, charger in sorted(system.chargers.items()):
         if not system.is_approved(charger_id):
             continue
-        charger_device = _device_id(hass, charger_device_info(charger))
+        charger_device = _device_id(hass, charger_device_info(entry.entry_id, charger))
         entities = index.chargers.get(charger_id, {})
         split = len(charger.connectors) > 1
         connectors = {
             str(number): {
-                "device_id": _device_id(hass, connector_device_info(charger, number))
+                "device_id": _device_id(
+                    hass, connector_device_info(entry.entry_id, charger, number)
+                )
                 if split
                 else charger_device,
                 "status": conn.status.value,
@@ -165,7 +167,10 @@ async def _get_chargers(call: ServiceCall) -> ServiceResponse:
             "charger_id": charger.charger_id,
             "connector_id": conn.connector_id,
             "device_id": _device_id(
-                hass, loadpoint_device_info(charger.charger_id, conn.connector_id)
+                hass,
+                loadpoint_device_info(
+                    entry.entry_id, charger.charger_id, conn.connector_id
+                ),
             ),
             "entities": dict(sorted(index.loadpoints.get(lp_id, {}).items())),
         }

@@ -21,7 +21,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .command_errors import command_errors
 from .csms.model import ChargerState, ConnectorState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
@@ -80,10 +79,10 @@ async def async_setup_entry(
     commands = entry.runtime_data.site.commands
 
     def connector_switches(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorSwitchEntity(system, charger, description, connector_id, commands)
+            ConnectorSwitchEntity(entry, charger, description, connector_id, commands)
             for description in CONNECTOR_SWITCHES
         ]
 
@@ -99,14 +98,14 @@ class ConnectorSwitchEntity(ChargerEntity, SwitchEntity):
 
     def __init__(
         self,
-        system: CentralSystem,
+        entry: EnergyCoordinatorConfigEntry,
         charger: ChargerState,
         description: ConnectorSwitchEntityDescription,
         connector_id: int,
         commands: ChargerCommands,
     ) -> None:
         """Bind the switch to its connector and the site's commands."""
-        super().__init__(system, charger, description, connector_id)
+        super().__init__(entry, charger, description, connector_id)
         self.commands = commands
         self.connector_number = connector_id
 

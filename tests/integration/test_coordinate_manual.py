@@ -111,9 +111,12 @@ async def test_the_max_current_number_caps_a_coordinated_loadpoint(
     sim = await h.charger()
     h.site.update_settings(LP, mode="now")
     await _coordinate(h)
-    number = (
-        er.async_get(h.hass).async_get_entity_id("number", DOMAIN, "SIM1_1_max_current")
-        or "number.sim1_max_current"
+    number = next(
+        entry.entity_id
+        for entry in er.async_get(h.hass).entities.values()
+        if entry.platform == DOMAIN
+        and entry.unique_id.endswith("SIM1_1_max_current")
+        and "loadpoint" not in entry.unique_id
     )
     await h.hass.services.async_call(
         "number", "set_value", {ATTR_ENTITY_ID: number, "value": 8}, blocking=True

@@ -18,15 +18,23 @@ from unittest.mock import patch
 
 import pytest
 import yaml
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.energy_coordinator import services, site_services
 from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.identifiers import (
+    charger_device_id,
+    connector_device_id,
+)
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from custom_components.energy_coordinator.services import _ACTIONS
 from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
@@ -50,15 +58,16 @@ def charger_device(
     existing one, and creates it while the platforms are not there yet.
     """
     registry = dr.async_get(hass)
+    charger = charger_device_id(entry.entry_id, charger_id)
     if connector_id is None:
         return registry.async_get_or_create(
-            config_entry_id=entry.entry_id, identifiers={(DOMAIN, charger_id)}
+            config_entry_id=entry.entry_id, identifiers={charger}
         )
     charger_device(hass, entry, charger_id)
     return registry.async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"{charger_id}/{connector_id}")},
-        via_device=(DOMAIN, charger_id),
+        identifiers={connector_device_id(entry.entry_id, charger_id, connector_id)},
+        via_device=charger,
     )
 
 
@@ -196,6 +205,68 @@ async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     assert device == {"filter": {"integration": DOMAIN}}
 
 
+ADMIN_CALLS: dict[str, dict[str, Any]] = {
+    "reset": {},
+    "get_configuration": {},
+    "set_configuration": {"key": "HeartbeatInterval", "value": "30"},
+    "update_firmware": {"location": "https://example.com/fw.bin"},
+    "request_diagnostics": {"location": "ftp://example.com/upload"},
+    "data_transfer": {"vendor_id": "Acme"},
+    "add_id_tag": {"id_tag": "CARD-9", "name": "Guest"},
+    "remove_id_tag": {"id_tag": "CARD-9"},
+    "list_id_tags": {},
+}
+
+
+async def test_admin_actions_are_admin_only(
+    hass: HomeAssistant,
+    site: Any,
+    cp: SimulatedChargePoint,
+    device_id: str,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    """A user who is not an administrator gets Unauthorized and nothing is sent."""
+    assert set(ADMIN_CALLS) == services.ADMIN_ACTIONS
+    cp.responses["Reset"] = "Accepted"  # answer without rebooting
+    for service, fields in ADMIN_CALLS.items():
+        data = dict(fields)
+        if service not in ("add_id_tag", "remove_id_tag", "list_id_tags"):
+            data["device_id"] = device_id
+        response = hass.services.supports_response(DOMAIN, service).value != "none"
+        received = Received(cp)
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(
+                DOMAIN,
+                service,
+                data,
+                blocking=True,
+                context=Context(user_id=hass_read_only_user.id),
+                return_response=response,
+            )
+        assert received.frames() == [], service
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=Context(user_id=hass_admin_user.id),
+            return_response=response,
+        )
+    assert "CARD-9" not in site.runtime_data.system.tags
+
+    # Everyday actions stay open to every user.
+    received = Received(cp)
+    await hass.services.async_call(
+        DOMAIN,
+        "unlock",
+        {"device_id": device_id},
+        blocking=True,
+        context=Context(user_id=hass_read_only_user.id),
+    )
+    assert received.one("UnlockConnector") == {"connectorId": 1}
+
+
 # Transactions ---------------------------------------------------------------------
 
 
@@ -213,6 +284,8 @@ async def test_start_and_stop_charging(
     await wait_for(lambda: connector.transaction is not None)
     assert connector.transaction is not None
     transaction_id = int(connector.transaction.transaction_id)
+    # The charger learns its transaction id from our answer a moment later.
+    await wait_for(lambda: cp.connectors[1].transaction_id == transaction_id)
 
     received = Received(cp)
     await call(hass, "stop_charging", {"device_id": device_id, "connector_id": 1})

@@ -39,7 +39,7 @@ from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from tests.csms.ocpp16_client import FakeCharger, fake_charger
 
-from .conftest import SetupSite
+from .conftest import SetupSite, charger_ident, charger_uid, site_entry_id
 
 CP = "CP1"
 LP = f"{CP}/1"
@@ -62,7 +62,9 @@ def lp_uid(
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     """The entity id of one of our entities, by unique id."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, charger_uid(hass, unique_id)
+    )
     assert found is not None, f"{platform} {unique_id} not registered"
     return found
 
@@ -76,7 +78,10 @@ def state(hass: HomeAssistant, platform: str, unique_id: str) -> State:
 
 def device(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry:
     """One of our devices, by identifier."""
-    found = dr.async_get(hass).async_get_device({(DOMAIN, identifier)})
+    scoped = identifier.startswith(site_entry_id(hass))
+    found = dr.async_get(hass).async_get_device(
+        {(DOMAIN, identifier) if scoped else charger_ident(hass, identifier)}
+    )
     assert found is not None, identifier
     return found
 
@@ -438,7 +443,10 @@ async def test_loadpoints_only_where_the_site_measures(
         await hass.async_block_till_done()
         assert entry.runtime_data.site.loadpoint_connectors() == []
         assert (
-            dr.async_get(hass).async_get_device({(DOMAIN, f"loadpoint_{CP}_1")}) is None
+            dr.async_get(hass).async_get_device(
+                {charger_ident(hass, f"loadpoint_{CP}_1")}
+            )
+            is None
         )
         assert registry.async_get(mode_id) is None
         assert hass.states.get(mode_id) is None

@@ -240,12 +240,27 @@ class ChargePointLink(abc.ABC):
     ) -> None:
         """Send a SetChargingProfile for `limit`; once accepted the targets show it.
 
+        Not sent to a charger whose configuration says it has no smart charging
+        (`supports_smart_charging` False). A NotImplemented or NotSupported answer
+        is remembered (`limits_refused`, until it connects or boots again), but
+        each new request is still sent: when to ask again is the caller's policy
+        (the site backs off). Unknown chargers are tried.
+
         A Rejected answer counts against each target (`rejected_limits`, so that
         a charger that keeps refusing can be told from one that refused once); an
         accepted one resets the count.
         """
+        if self.charger.supports_smart_charging is False:
+            raise CommandNotSupported(
+                self.id, "SetChargingProfile", "no smart charging"
+            )
         try:
             await self.request(payload)
+        except CommandNotSupported as err:
+            # Remembered until the charger connects or boots again.
+            self.charger.limits_refused = err.detail
+            self.charger.notify()
+            raise
         except CommandRejected:
             for conn in targets:
                 conn.rejected_limits += 1

@@ -224,11 +224,19 @@ class ChargerState:
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None
         self.supports_local_list: bool | None = None
+        # What its configuration (1.6) or device model (2.0.1) says about smart
+        # charging; None when it says nothing (then limits are tried).
         self.supports_smart_charging: bool | None = None
+        # The CALLERROR code (NotImplemented / NotSupported) it answered a
+        # SetChargingProfile with; forgotten when it connects or boots.
+        self.limits_refused: str | None = None
         # Increases whenever the charger connects or boots: what it refused before
         # may work now (a caller that backed off retries at once when this changes).
         self.link_epoch = 0
         self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
+        # 2.0.1 remoteStartId -> the id tag we asked the station to start with (its
+        # TransactionEvent may carry only the id).
+        self.remote_starts: dict[int, str] = {}
         self._listeners: list[Listener] = []
         self._connector_listeners: list[Callable[[int], None]] = []
 
@@ -248,6 +256,18 @@ class ChargerState:
             if conn.transaction is not None:
                 return conn.transaction
         return None
+
+    @property
+    def accepts_limits(self) -> bool | None:
+        """Whether the charger takes charging profiles; None when not known.
+
+        False once it answered a SetChargingProfile with NotImplemented or
+        NotSupported (until it connects or boots again), or when its configuration
+        says it has no smart charging. Unknown means: try, and learn.
+        """
+        if self.limits_refused is not None:
+            return False
+        return self.supports_smart_charging
 
     def connection_opened(self) -> None:
         """A new connection: a new link epoch."""
@@ -272,6 +292,7 @@ class ChargerState:
 
     def _new_epoch(self) -> None:
         self.link_epoch += 1
+        self.limits_refused = None
         for conn in self.connectors.values():
             conn.rejected_limits = 0
 

@@ -104,6 +104,15 @@ _PURPOSE = {
 STACK_LEVEL = 1
 #: Longest id tag a 1.6 charger accepts (CiString20).
 MAX_ID_TAG_LEN = 20
+#: Configuration keys of the Smart Charging feature profile.
+SMART_CHARGING_KEYS = frozenset(
+    {
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleAllowedChargingRateUnit",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+    }
+)
 #: Transaction id answered to a charger that may not start transactions.
 REFUSED_TRANSACTION_ID = 0
 
@@ -505,12 +514,16 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             for p in values.get("SupportedFeatureProfiles", "").split(",")
             if p.strip()
         }
+        local_list: bool | None
+        smart: bool | None
         if profiles:
             local_list = "localauthlistmanagement" in profiles
             smart = "smartcharging" in profiles
-        else:  # no profile list: judge by the keys of each profile
-            local_list = "LocalAuthListEnabled" in values
-            smart = "ChargeProfileMaxStackLevel" in values
+        else:
+            # No profile list: a profile's keys say it is there; their absence
+            # says nothing (chargers misreport), so limits are tried.
+            local_list = "LocalAuthListEnabled" in values or None
+            smart = bool(SMART_CHARGING_KEYS & values.keys()) or None
         self.charger.supports_local_list = local_list
         self.charger.supports_smart_charging = smart
         self.charger.notify()
@@ -559,8 +572,6 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
 
     async def set_charging_limit(self, limit: ChargingLimit) -> None:
         action = "SetChargingProfile"
-        if self.charger.supports_smart_charging is False:
-            raise CommandNotSupported(self.id, action, "no SmartCharging profile")
         connector_id = limit.connector_id
         transaction_id: int | None = None
         if limit.purpose == LimitPurpose.CHARGE_POINT_MAX:

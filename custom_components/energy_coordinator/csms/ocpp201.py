@@ -87,6 +87,8 @@ _PROFILE_PURPOSE: dict[LimitPurpose, str] = {
 }
 #: The stack level of every profile we set (and clear).
 PROFILE_STACK_LEVEL = 1
+#: Remote starts remembered until their transaction reports its remoteStartId.
+MAX_REMOTE_STARTS = 32
 
 _CONNECTOR_STATUS: dict[str, ConnectorStatus] = {
     "Available": ConnectorStatus.AVAILABLE,
@@ -492,6 +494,11 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         tx_id = str(transaction_info["transaction_id"])
         when = parse_time(timestamp)
         id_tag = str(id_token["id_token"]) if id_token else None
+        remote_start_id = transaction_info.get("remote_start_id")
+        if remote_start_id is not None:
+            # Started by us; without an idToken in the event, the tag we sent.
+            started_with = self.charger.remote_starts.pop(int(remote_start_id), None)
+            id_tag = id_tag or started_with
         response = call_result.TransactionEvent(
             id_token_info={"status": self._authorize(id_token)} if id_token else None
         )
@@ -767,13 +774,23 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         return done
 
     async def start_charging(self, connector_id: int, id_tag: str) -> None:
-        await self.request(
-            call.RequestStartTransaction(
-                id_token={"id_token": id_tag, "type": "Central"},
-                remote_start_id=_REQUEST_IDS.next(),
-                evse_id=connector_id or None,
+        remote_start_id = _REQUEST_IDS.next()
+        # Known before the answer: the Started event may come first.
+        starts = self.charger.remote_starts
+        starts[remote_start_id] = id_tag
+        while len(starts) > MAX_REMOTE_STARTS:
+            del starts[next(iter(starts))]
+        try:
+            await self.request(
+                call.RequestStartTransaction(
+                    id_token={"id_token": id_tag, "type": "Central"},
+                    remote_start_id=remote_start_id,
+                    evse_id=connector_id or None,
+                )
             )
-        )
+        except CommandError:
+            starts.pop(remote_start_id, None)
+            raise
 
     def _running(self, connector_id: int, action: str) -> Transaction:
         if connector_id == 0:
@@ -945,7 +962,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         status = str(items[0]["attribute_status"]) if items else "Rejected"
         if status not in ("Accepted", "RebootRequired"):
             raise CommandRejected(self.id, "SetVariables", status)
-        self.charger.configuration[parsed.text()] = value
+        self._learn(parsed, value)
         self.charger.notify()
         return status
 
