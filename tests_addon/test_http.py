@@ -13,7 +13,7 @@ import logging
 import httpx2
 import pytest
 from conftest import Http
-from energy_coordinator_mcp.app import AddonContext
+from energy_coordinator_mcp.context import AddonContext
 from helpers import call, eventually, held, ok
 from mcp import Client
 from mcp.client.sse import sse_client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsonschema
-from energy_coordinator_mcp.app import AddonContext
+from energy_coordinator_mcp.context import AddonContext
 from helpers import call, confirmed, eventually, ok
 from mcp import Client
 from stack import Stack, set_input

@@ -1,7 +1,6 @@
 """The running add-on: its parts wired together, its HTTP servers and transports.
 
-Owns `AddonContext` (settings, HA client, credentials, redactor, audit log,
-confirmation gate, tool registry, MCP server) and the two HTTP servers:
+Owns the two HTTP servers of an `AddonContext` (context.py):
 
 - the MCP port: Streamable HTTP at `/mcp` (bearer token) and, under the secret
   path, `/<secret>/mcp` plus the legacy HTTP+SSE transport (`/<secret>/sse` and
@@ -9,7 +8,7 @@ confirmation gate, tool registry, MCP server) and the two HTTP servers:
   integration). `Guard` checks every request first: a browser Origin not in the
   allow-list gets 403, a missing or wrong credential 401;
 - the ingress port: the status page (connection URL, token, rotate) and whatever
-  routes the assistant module adds (`assistant.routes(ctx)`), reachable only from
+  routes the assistant adds (`assistant_entry.routes(ctx)`), reachable only from
   the Supervisor's ingress proxy (and loopback, for development).
 
 Also the stdio transport, for MCP clients that start the add-on as a process.
@@ -21,11 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from mcp.server import Server
 from mcp.server.sse import SseServerTransport
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -36,19 +33,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .audit import AuditLog
-from .config import Settings
-from .ha_client import HAClient
-from .security import (
-    ConfirmationGate,
-    Credentials,
-    RedactingFilter,
-    Redactor,
-    bearer,
-    origin_allowed,
-)
-from .server import CALLER_SCOPE_KEY, build_server
-from .tools import ToolRegistry
+from .context import AddonContext
+from .ingress import routes as status_routes
+from .security import bearer, origin_allowed
+from .server import CALLER_SCOPE_KEY
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,62 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 INGRESS_CLIENTS = frozenset({"172.30.32.2", "127.0.0.1", "::1"})
 #: Paths served without credentials (no data in them).
 OPEN_PATHS = frozenset({"/health"})
-
-
-@dataclass
-class AddonContext:
-    """Everything a request handler or a background job may need."""
-
-    settings: Settings
-    ha: HAClient
-    credentials: Credentials
-    redactor: Redactor
-    audit: AuditLog
-    gate: ConfirmationGate
-    registry: ToolRegistry
-    server: Server[Any]
-    background: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    @classmethod
-    def create(cls, settings: Settings, ha: HAClient | None = None) -> AddonContext:
-        """Wire the parts for these settings (nothing is started yet)."""
-        data_dir = settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        credentials = Credentials(data_dir)
-        redactor = Redactor([*settings.secrets(), *credentials.secrets()])
-        credentials.on_rotate(
-            lambda: redactor.add(credentials.secrets())  # old ones stay hidden too
-        )
-        ha = ha or HAClient(settings.ha_url, settings.ha_token)
-        audit = AuditLog(data_dir, redactor)
-        gate = ConfirmationGate()
-        registry = ToolRegistry(
-            ha, settings.options, gate=gate, audit=audit, redactor=redactor
-        )
-        server = build_server(registry, read_only=settings.options.read_only)
-        return cls(settings, ha, credentials, redactor, audit, gate, registry, server)
-
-    def install_log_redaction(self) -> None:
-        """Every log record of every handler passes through the redactor."""
-        flt = RedactingFilter(self.redactor)
-        for handler in logging.getLogger().handlers:
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-                handler.addFilter(flt)
-
-    @property
-    def mcp_url(self) -> str:
-        """Where MCP clients connect (`public_url` or derived from host/port)."""
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/") + "/mcp"
-        host = self.settings.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "homeassistant.local"
-        return f"http://{host}:{self.settings.port}/mcp"
-
-    @property
-    def secret_base(self) -> str:
-        """The secret-path base URL (for clients that cannot send headers)."""
-        return self.mcp_url.removesuffix("/mcp") + f"/{self.credentials.secret_path}"
 
 
 # MCP port ---------------------------------------------------------------------
@@ -250,18 +182,16 @@ class IngressOnly:
 
 
 def assistant_hooks() -> Any:
-    """The assistant module, when it is installed (it adds routes and jobs)."""
+    """The assistant's entry points, when it is installed (routes, jobs, `ask`)."""
     try:
-        from . import assistant  # type: ignore[attr-defined,unused-ignore]
+        from . import assistant_entry  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
-    return assistant
+    return assistant_entry
 
 
 def build_ingress_app(ctx: AddonContext) -> ASGIApp:
     """The status page (and the assistant's routes)."""
-    from .ingress import routes as status_routes
-
     routes: list[BaseRoute] = list(status_routes(ctx))
     hooks = assistant_hooks()
     if hooks is not None and hasattr(hooks, "routes"):

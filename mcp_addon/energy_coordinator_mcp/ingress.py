@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from . import __version__
 
 if TYPE_CHECKING:
-    from .app import AddonContext
+    from .context import AddonContext
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
