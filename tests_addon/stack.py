@@ -5,9 +5,10 @@ template power sensors fed by `input_number`s for PV, grid, home battery SoC and
 power and house consumption (the integration's configured sources), decoy device
 batteries (phones, sensors) that must never be taken for the home battery, lights,
 switches, a cover, a thermostat, room sensors (one unavailable) and a window in
-areas (for the home overview), the recorder for history, the integration added through
-its config flow, and the simulator (`python -m simulator`, also the HA venv) with
-one OCPP 1.6J and one 2.0.1 charger running sessions by themselves.
+areas (for the home overview), two scenes (one of them switches a charger), the
+recorder for history, the integration added through its config flow, and the
+simulator (`python -m simulator`, also the HA venv) with one OCPP 1.6J and one 2.0.1
+charger running sessions by themselves.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ SOURCES = {
     "battery_power": ("Home battery power", "W", "power", -10000, 10000, 1200),
     "house_power": ("House consumption", "W", "power", 0, 20000, 1900),
 }
+#: The charge switch the integration gives the simulated charger t-001.
+CHARGE_SWITCH = "switch.t_001_charge"
 #: Device batteries that are not the home battery.
 DECOYS = {
     "phone_battery": ("Alice phone battery", 87),
@@ -155,6 +158,16 @@ def extra_config() -> str:
         "        unique_id: test_bedroom_window",
         "        device_class: window",
         "        state: 'on'",
+        # Scenes: one of the home only, one that also switches a charger
+        # (whose charge switch the integration creates once t-001 boots).
+        "scene:",
+        "  - name: Garage off",
+        "    entities:",
+        "      switch.garage_socket: 'off'",
+        "  - name: Garage night",
+        "    entities:",
+        "      switch.garage_socket: 'off'",
+        f"      {CHARGE_SWITCH}: 'off'",
         "cover:",
         "  - platform: template",
         "    covers:",

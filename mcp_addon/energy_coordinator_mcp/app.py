@@ -9,7 +9,8 @@ Owns the two HTTP servers of an `AddonContext` (context.py):
   allow-list gets 403, a missing or wrong credential 401;
 - the ingress port: the status page (connection URL, token, rotate) and whatever
   routes the assistant adds (`assistant_entry.routes(ctx)`), reachable only from
-  the Supervisor's ingress proxy (and loopback, for development).
+  the Supervisor's ingress proxy (and loopback, for development); a state-changing
+  request from a page of another site gets 403 (`security.cross_origin`).
 
 Also the stdio transport, for MCP clients that start the add-on as a process.
 """
@@ -35,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import AddonContext
 from .ingress import routes as status_routes
-from .security import bearer, origin_allowed
+from .security import bearer, cross_origin, origin_allowed
 from .server import CALLER_SCOPE_KEY
 
 _LOGGER = logging.getLogger(__name__)
@@ -165,11 +166,16 @@ def build_mcp_app(ctx: AddonContext) -> ASGIApp:
 
 
 class IngressOnly:
-    """Serve only the Supervisor's ingress proxy (and loopback)."""
+    """Serve only the Supervisor's ingress proxy (and loopback), same-origin only.
 
-    def __init__(self, app: ASGIApp) -> None:
+    A request from any other address gets 403; so does a state-changing request
+    (rotate, ask) that a page of another site sent through the owner's browser.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...] = ()) -> None:
         """Protect `app`."""
         self.app = app
+        self.allowed_origins = allowed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """403 for anyone else."""
@@ -177,6 +183,19 @@ class IngressOnly:
             client = scope.get("client")
             if client is None or client[0] not in INGRESS_CLIENTS:
                 await _plain(403, "Ingress only")(scope, receive, send)
+                return
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in scope["headers"]
+            }
+            if cross_origin(scope["method"], headers, self.allowed_origins):
+                _LOGGER.warning(
+                    "Refused a cross-origin %s %s from origin %s",
+                    scope["method"],
+                    scope["path"],
+                    headers.get("origin") or headers.get("sec-fetch-site"),
+                )
+                await _plain(403, "Cross-origin request refused")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -196,7 +215,7 @@ def build_ingress_app(ctx: AddonContext) -> ASGIApp:
     hooks = assistant_hooks()
     if hooks is not None and hasattr(hooks, "routes"):
         routes.extend(hooks.routes(ctx))
-    return IngressOnly(Starlette(routes=routes))
+    return IngressOnly(Starlette(routes=routes), ctx.settings.options.allowed_origins)
 
 
 # Serving ----------------------------------------------------------------------

@@ -225,7 +225,7 @@ class HomeTools:
 
         with_data = f" with {data}" if data else ""
         summary = (
-            f"Call {domain}.{service}{target.text()}{with_data}{target.touched_text()}"
+            f"Call {domain}.{service}{target.text()}{with_data}{target.touched_text(domain)}"
         )
         consequential = (
             domain in options.confirm_domains

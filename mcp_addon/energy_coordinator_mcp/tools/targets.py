@@ -53,14 +53,20 @@ class ServiceTarget:
         """`" on light.a, device Garage charger"` for the summary."""
         return f" on {', '.join(self.described)}" if self.described else ""
 
-    def touched_text(self) -> str:
-        """`" (changes Energy Coordinator's switch.x, …)"`, or nothing."""
+    def touched_text(self, domain: str) -> str:
+        """`" (changes Energy Coordinator's switch.x, …)"`, or nothing.
+
+        Names the parts the action's own domain acts on first (a `switch` action
+        on a charger's device: its switches), else everything reached.
+        """
         if not self.touched:
             return ""
-        named = ", ".join(self.touched[:NAMED_IN_SUMMARY])
-        more = len(self.touched) - NAMED_IN_SUMMARY
-        named += f" and {more} more" if more > 0 else ""
-        return f" (changes Energy Coordinator's {named})"
+        named = [t for t in self.touched if t.startswith(f"{domain}.")]
+        named = named or self.touched
+        text = ", ".join(named[:NAMED_IN_SUMMARY])
+        more = len(named) - NAMED_IN_SUMMARY
+        text += f" and {more} more" if more > 0 else ""
+        return f" (changes Energy Coordinator's {text})"
 
 
 def _strings(value: Any) -> Iterator[str]:
