@@ -6,7 +6,8 @@ power and house consumption (the integration's configured sources), decoy device
 batteries (phones, sensors) that must never be taken for the home battery, lights,
 switches, a cover, a thermostat, room sensors (one unavailable) and a window in
 areas (for the home overview), two scenes (one of them switches a charger), the
-recorder for history, the integration added through its config flow, and the
+recorder for history, `llm_probe` (HA's LLM API as actions, for the tests of HA's
+own `mcp` integration), the integration added through its config flow, and the
 simulator (`python -m simulator`, also the HA venv) with one OCPP 1.6J and one 2.0.1
 charger running sessions by themselves.
 """
@@ -31,6 +32,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from hass_process import HassProcess, free_port  # noqa: E402
 
 HA_PYTHON = ROOT / ".venv" / "bin" / "python"
+#: The test-only integration that calls HA's LLM API (tests_addon/llm_probe).
+LLM_PROBE = "llm_probe"
 
 SOURCES = {
     "pv_power": ("PV power", "W", "power", 0, 20000, 4200),
@@ -79,7 +82,8 @@ ROOM_SENSORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def extra_config() -> str:
     """configuration.yaml additions: sources, decoys, lights, recorder."""
-    lines = ["recorder:", "  commit_interval: 1", "history:", "input_number:"]
+    lines = ["recorder:", "  commit_interval: 1", "history:", "llm_probe:"]
+    lines += ["input_number:"]
     for key, (name, unit, _, low, high, initial) in SOURCES.items():
         lines += [
             f"  {key}:",
@@ -266,6 +270,7 @@ async def running_stack(config_dir: Path) -> AsyncIterator[Stack]:
         name="Add-on test",
         extra_config=extra_config(),
         log_level="warning",
+        custom_integrations={LLM_PROBE: ROOT / "tests_addon" / LLM_PROBE},
     )
     simulator: subprocess.Popen[bytes] | None = None
     await ha.start(within=60)
