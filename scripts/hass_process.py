@@ -215,7 +215,8 @@ class HassProcess:
         else:
             target.symlink_to(INTEGRATION_DIR, target_is_directory=True)
         for domain, source in self.custom_integrations.items():
-            (custom / domain).symlink_to(Path(source).resolve(), target_is_directory=True)
+            link = custom / domain
+            link.symlink_to(Path(source).resolve(), target_is_directory=True)
         extra = (UI_CONFIG if self.ui else "") + self.extra_config
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(

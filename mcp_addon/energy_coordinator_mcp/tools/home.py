@@ -224,9 +224,8 @@ class HomeTools:
             return out
 
         with_data = f" with {data}" if data else ""
-        summary = (
-            f"Call {domain}.{service}{target.text()}{with_data}{target.touched_text(domain)}"
-        )
+        touched = target.touched_text(domain)
+        summary = f"Call {domain}.{service}{target.text()}{with_data}{touched}"
         consequential = (
             domain in options.confirm_domains
             or domain == DOMAIN
