@@ -35,12 +35,20 @@ _BASIC = highspy.HighsBasisStatus.kBasic
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A named run of columns (or rows); `per_slot` ones have one per slot."""
+    """A named run of columns (or rows).
+
+    A per-slot block has one per slot from slot `first_slot` on (consecutive
+    slots); a scalar block has `first_slot` None.
+    """
 
     name: str
     start: int
     size: int
-    per_slot: bool
+    first_slot: int | None
+
+    @property
+    def per_slot(self) -> bool:
+        return self.first_slot is not None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -103,12 +111,15 @@ class LpBuilder:
         cost: float | FloatArray,
         *,
         count: int | None = None,
+        first_slot: int = 0,
         kind: int = CONTINUOUS,
     ) -> IntArray:
-        """A block of columns: one per slot, or `count` of them."""
-        size = self.slots if count is None else count
+        """A block of columns: one per slot (from `first_slot`, `count` of them or
+        to the horizon's end), or with `first_slot` -1 a scalar group of `count`."""
+        size = (self.slots - first_slot) if count is None else count
         index = np.arange(self.cols, self.cols + size, dtype=np.int64)
-        self.col_blocks.append(Block(name, self.cols, size, count is None))
+        anchor = None if first_slot < 0 else first_slot
+        self.col_blocks.append(Block(name, self.cols, size, anchor))
         self.cols += size
         self.lower.append(_vector(lower, size))
         self.upper.append(_vector(upper, size))
@@ -124,10 +135,10 @@ class LpBuilder:
         *,
         count: int | None = None,
     ) -> IntArray:
-        """A block of rows: one per slot, or `count` of them."""
+        """A block of rows: one per slot, or a scalar group of `count`."""
         size = self.slots if count is None else count
         index = np.arange(self.rows, self.rows + size, dtype=np.int64)
-        self.row_blocks.append(Block(name, self.rows, size, count is None))
+        self.row_blocks.append(Block(name, self.rows, size, None if count else 0))
         self.rows += size
         self.row_lower.append(_vector(lower, size))
         self.row_upper.append(_vector(upper, size))
@@ -294,21 +305,27 @@ def _shifted(
     shift: int,
     default: Status,
 ) -> list[Status]:
-    """New statuses by block: per-slot blocks shifted by `shift`, others copied."""
+    """New statuses by block name: per-slot blocks matched by absolute slot
+    (`shift` slots have passed; slots beyond the old block repeat its last
+    status), scalar blocks copied when their size is unchanged."""
     old = {block.name: block for block in old_blocks}
     status: list[Status] = []
     for block in new_blocks:
         prior = old.get(block.name)
         size = block.size
-        if prior is None or prior.per_slot != block.per_slot or prior.size == 0:
+        if prior is None or prior.size == 0 or prior.per_slot != block.per_slot:
             status.extend([default] * size)
-        elif block.per_slot:
-            kept = list(old_status[prior.start + shift : prior.start + prior.size])[
-                :size
-            ]
+        elif block.first_slot is not None and prior.first_slot is not None:
+            # New column i is absolute slot shift + first + i in the old horizon.
+            lo = block.first_slot + shift - prior.first_slot  # index into prior
+            before = min(size, max(0, -lo))
+            status.extend([default] * before)
+            begin = max(0, lo)
+            kept = list(old_status[prior.start + begin : prior.start + prior.size])
+            kept = kept[: size - before]
             status.extend(kept)
             status.extend(
-                [old_status[prior.start + prior.size - 1]] * (size - len(kept))
+                [old_status[prior.start + prior.size - 1]] * (size - before - len(kept))
             )
         elif prior.size == size:
             status.extend(old_status[prior.start : prior.start + size])

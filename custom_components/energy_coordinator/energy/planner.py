@@ -456,7 +456,9 @@ class _Model:
             self._build_battery(b, problem.battery, balance, bat_bins, cols)
         if grid_bins:
             on = np.array(sorted(grid_bins), dtype=np.int64)
-            z = b.add_cols("grid_bin", 0.0, 1.0, 0.0, count=len(on), kind=INTEGER)
+            z = b.add_cols(
+                "grid_bin", 0.0, 1.0, 0.0, count=len(on), first_slot=-1, kind=INTEGER
+            )
             big = self.flow_bound[on]
             r1 = b.add_rows("grid_bin_imp", -INF, 0.0, count=len(on))  # imp <= M z
             b.add_entries(r1, imp[on], 1.0)
@@ -506,7 +508,9 @@ class _Model:
         cols["ch"], cols["dis"], cols["soc"] = ch, dis, soc
         if bat_bins:
             on = np.array(sorted(bat_bins), dtype=np.int64)
-            w = b.add_cols("bat_bin", 0.0, 1.0, 0.0, count=len(on), kind=INTEGER)
+            w = b.add_cols(
+                "bat_bin", 0.0, 1.0, 0.0, count=len(on), first_slot=-1, kind=INTEGER
+            )
             r1 = b.add_rows("bat_bin_ch", -INF, 0.0, count=len(on))  # ch <= Pc w
             b.add_entries(r1, ch[on], 1.0)
             b.add_entries(r1, w, -battery.max_charge_kw)
@@ -519,33 +523,39 @@ class _Model:
     def _build_ev(
         self, b: LpBuilder, ev: _EvBlock, balance: IntArray, exact: bool
     ) -> None:
-        goal, n, dt = ev.goal, self.horizon.n, self.dt
+        goal, dt, slots = ev.goal, self.dt, ev.slots
         name = f"ev:{goal.id}"
-        upper = np.zeros(n)
-        lower = np.zeros(n)
-        kind = np.full(n, CONTINUOUS, dtype=np.int64)
-        if ev.total > 0:
-            upper[ev.slots] = goal.max_power_kw
-            if exact and goal.min_power_kw > 0:
-                lower[ev.slots] = goal.min_power_kw
-                kind[ev.slots] = SEMI_CONTINUOUS
-        slot = np.arange(n)
-        ev.cols = power = b.add_cols(name, lower, upper, EARLY_WEIGHT * slot * dt)
-        if np.any(kind != CONTINUOUS):
-            b.integrality[-1] = kind
-        b.add_entries(balance, power, -1.0)
+        width = len(slots) if ev.total > 0 and goal.max_power_kw > 0 else 0
+        slots = ev.slots = slots[:width]
+        semi = exact and goal.min_power_kw > 0
+        first = int(slots[0]) if width else 0
+        ev.cols = power = b.add_cols(
+            name,
+            goal.min_power_kw if semi else 0.0,
+            goal.max_power_kw,
+            EARLY_WEIGHT * slots * dt[slots],
+            count=width,
+            first_slot=first,
+            kind=SEMI_CONTINUOUS if semi else CONTINUOUS,
+        )
+        b.add_entries(balance[slots], power, -1.0)
         cap = b.add_rows(f"{name}:cap", 0.0, ev.total, count=1)
-        b.add_entries(cap, power, dt)
-        hard = b.add_cols(f"{name}:hard", 0.0, ev.goal.need_kwh, self.penalty, count=1)
+        b.add_entries(cap, power, dt[slots])
+        hard = b.add_cols(
+            f"{name}:hard", 0.0, goal.need_kwh, self.penalty, count=1, first_slot=-1
+        )
         soft = b.add_cols(
             f"{name}:soft",
             0.0,
             ev.deferrable,
             DEFERRED_VALUE_SHARE * self.future_price,
             count=1,
+            first_slot=-1,
         )
         need = b.add_rows(f"{name}:need", goal.need_kwh, INF, count=1)
-        b.add_entries(need, power[ev.counted], dt[ev.counted])
+        counted = ev.counted[ev.counted <= (slots[-1] if width else -1)]
+        ev.counted = counted
+        b.add_entries(need, power[counted - first], dt[counted])
         b.add_entries(need, hard, 1.0)
         b.add_entries(need, soft, 1.0)
         ev.hard_col, ev.soft_col = int(hard[0]), int(soft[0])
@@ -553,47 +563,45 @@ class _Model:
     def _build_load(
         self, b: LpBuilder, block: _LoadBlock, balance: IntArray, exact: bool
     ) -> None:
-        load, n, need = block.load, self.horizon.n, block.need
+        load, need = block.load, block.need
         if block.fixed:
             return
         name = f"load:{load.id}"
         contiguous = load.contiguous
-        upper = np.zeros(n)
-        if need > 0:
-            upper[block.slots] = 1.0
+        if need == 0:
+            block.slots = block.slots[:0]
+        slots = block.slots
         per_slot = load.power_kw * STEP_HOURS
-        runs = float(need)  # the unit of the slack: slots, or one whole run
-        unit = per_slot * (need if contiguous else 1)
-        slot = np.arange(n)
+        runs = (1.0 if need > 0 else 0.0) if contiguous else float(need)
+        unit = per_slot * (need if contiguous else 1)  # energy of one slack unit
         block.cols = x = b.add_cols(
             name,
             0.0,
-            upper,
-            EARLY_WEIGHT * slot * per_slot,
+            1.0,
+            EARLY_WEIGHT * slots * per_slot,
+            count=len(slots),
+            first_slot=int(slots[0]) if len(slots) else 0,
             kind=INTEGER if exact else CONTINUOUS,
         )
         if contiguous:
-            runs = 1.0 if need > 0 else 0.0
-            # Start s runs slots s .. s + need - 1 (only starts that fit are open).
-            offsets = np.arange(max(need, 1), dtype=np.int64)
-            starts = slot[: n - len(offsets) + 1] if n >= len(offsets) else slot[:0]
-            rows = starts[:, None] + offsets[None, :]
-            b.add_entries(
-                balance[rows],
-                np.repeat(x[starts], len(offsets)).reshape(rows.shape),
-                -load.power_kw,
-            )
+            # Start s runs slots s .. s + need - 1.
+            offsets = np.arange(need, dtype=np.int64)
+            rows = slots[:, None] + offsets[None, :]
+            b.add_entries(balance[rows], np.repeat(x, need), -load.power_kw)
         else:
-            b.add_entries(balance, x, -load.power_kw)
+            b.add_entries(balance[slots], x, -load.power_kw)
         cap = b.add_rows(f"{name}:cap", 0.0, runs, count=1)
         b.add_entries(cap, x, 1.0)
-        hard = b.add_cols(f"{name}:hard", 0.0, runs, self.penalty * unit, count=1)
+        hard = b.add_cols(
+            f"{name}:hard", 0.0, runs, self.penalty * unit, count=1, first_slot=-1
+        )
         soft = b.add_cols(
             f"{name}:soft",
             0.0,
             float(block.deferrable),
             DEFERRED_VALUE_SHARE * self.future_price * unit,
             count=1,
+            first_slot=-1,
         )
         row = b.add_rows(f"{name}:need", runs, INF, count=1)
         b.add_entries(row, x, 1.0)
@@ -611,7 +619,7 @@ class _Model:
             pmin = ev.goal.min_power_kw
             if pmin <= 0 or len(ev.slots) == 0 or ev.total <= 0:
                 continue
-            p = x[ev.cols[ev.slots]]
+            p = x[ev.cols]
             on = p >= pmin - TOL
             frac = np.flatnonzero((p > TOL) & ~on)
             energy = float(np.sum(p[frac] * dt[ev.slots[frac]]))
@@ -627,11 +635,11 @@ class _Model:
             on[chosen] = True
             lower = np.where(on, pmin, 0.0)
             upper = np.where(on, ev.goal.max_power_kw, 0.0)
-            fixes.append((ev.cols[ev.slots], lower, upper))
+            fixes.append((ev.cols, lower, upper))
         for block in self.loads:
             if block.fixed or block.need == 0 or len(block.slots) == 0:
                 continue
-            v = x[block.cols[block.slots]]
+            v = x[block.cols]
             if block.load.contiguous:
                 count = 1 if float(np.sum(v)) >= 0.5 - TOL else 0
             else:
@@ -639,7 +647,7 @@ class _Model:
             order = np.lexsort((block.slots, -v))[:count]
             pick = np.zeros(len(block.slots))
             pick[order] = 1.0
-            fixes.append((block.cols[block.slots], pick, pick.copy()))
+            fixes.append((block.cols, pick, pick.copy()))
         return fixes
 
     def simultaneous_battery(self, x: FloatArray) -> set[int]:
@@ -675,7 +683,7 @@ class _Model:
             dis, soc, net = np.zeros(n), np.zeros(n), np.zeros(n)
         ev_kw = np.zeros((len(self.evs), n))
         for k, ev in enumerate(self.evs):
-            ev_kw[k] = x[ev.cols]
+            ev_kw[k, ev.slots] = x[ev.cols]
         load_on = np.zeros((len(self.loads), n), dtype=bool)
         for j, block in enumerate(self.loads):
             load_on[j] = self._load_slots(block, x)
@@ -782,7 +790,7 @@ class _Model:
         if block.fixed:
             on[block.slots] = True
         elif len(block.cols):
-            chosen = np.flatnonzero(x[block.cols] > 0.5)
+            chosen = block.slots[x[block.cols] > 0.5]
             if block.load.contiguous:
                 for s in cast(list[int], chosen.tolist()):
                     on[s : s + block.need] = True
