@@ -30,9 +30,9 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any
 
 from .plan_model import STEP
@@ -370,16 +370,14 @@ def _series(entries: list[_Entry], scale: float) -> PriceSeries:
     steps = [b - a for a, b in pairwise(starts) if b > a]
     typical = min(steps) if steps else timedelta(hours=1)
     intervals: list[PriceInterval] = []
-    for i, (start, end, price) in enumerate(entries):
+    for i, (start, given_end, price) in enumerate(entries):
         if intervals and start < intervals[-1].end:
             continue  # overlaps (or repeats) the one before
         following = next((s for s in starts[i + 1 :] if s > start), None)
+        end = given_end
         if end is None or end <= start:
-            end = (
-                following
-                if following is not None and following - start <= 2 * typical
-                else start + typical
-            )
+            near = following is not None and following - start <= 2 * typical
+            end = following if near and following is not None else start + typical
         if following is not None and end > following:
             end = following
         intervals.append(PriceInterval(start, end, price * scale))
