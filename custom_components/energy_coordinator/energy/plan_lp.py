@@ -15,6 +15,7 @@ iterations instead of hundreds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import highspy
@@ -198,9 +199,12 @@ class SolverError(Exception):
 class LpSession:
     """One HiGHS instance holding one model; re-solves start from the last basis."""
 
-    def __init__(self, lp: Lp, *, time_limit: float, mip_rel_gap: float) -> None:
+    def __init__(
+        self, lp: Lp, *, time_limit: float = math.inf, mip_rel_gap: float = 1e-4
+    ) -> None:
         self.lp = lp
         self.seconds = 0.0
+        self.hit_time_limit = False
         self._highs = h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
@@ -209,7 +213,7 @@ class LpSession:
         # Presolve costs more than it saves on a few thousand columns (and would
         # discard the warm start); on a year-long bound it pays.
         h.setOptionValue("presolve", "on" if large or lp.mixed_integer else "off")
-        if lp.mixed_integer:
+        if lp.mixed_integer and math.isfinite(time_limit):
             h.setOptionValue("time_limit", time_limit)
             h.setOptionValue("mip_rel_gap", mip_rel_gap)
         elif large:
@@ -265,17 +269,18 @@ class LpSession:
         self.lp.lower[cols] = lower
         self.lp.upper[cols] = upper
 
-    def run(self) -> tuple[FloatArray, bool]:
-        """Solve; the column values and whether the solver hit its time limit."""
+    def run(self) -> FloatArray:
+        """Solve; the column values (`hit_time_limit` says a MIP stopped early)."""
         h = self._highs
         h.run()
         self.seconds += float(h.getRunTime())
         status = h.getModelStatus()
         solution = h.getSolution()
         if status == highspy.HighsModelStatus.kOptimal:
-            return np.asarray(solution.col_value, dtype=np.float64), False
+            return np.asarray(solution.col_value, dtype=np.float64)
         if status == highspy.HighsModelStatus.kTimeLimit and solution.value_valid:
-            return np.asarray(solution.col_value, dtype=np.float64), True
+            self.hit_time_limit = True
+            return np.asarray(solution.col_value, dtype=np.float64)
         raise SolverError(f"HiGHS ended with {h.modelStatusToString(status)}")
 
     def objective(self) -> float:

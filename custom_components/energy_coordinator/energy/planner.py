@@ -92,9 +92,13 @@ DEFERRABLE_POWER_SHARE = 0.9
 CLEAN = 1e-7  # values below this are noise
 SIMULTANEOUS = 1e-6  # both flows above this in one slot count as simultaneous
 MAX_ROUNDS = 4  # MIP rounds adding binaries where charge and discharge met
+MAX_REPAIRS = 24  # LP rounds fixing one direction where two flows met
 MIP_TIME_LIMIT_S = 10.0
 MIP_REL_GAP = 1e-5
 TOL = 1e-6
+
+
+_Fix = tuple[IntArray, FloatArray, FloatArray]  # columns, lower and upper bounds
 
 
 class PlanningError(Exception):
@@ -137,49 +141,59 @@ def solve(
     """
     _validate(problem)
     model = _Model(problem, _Horizon.of(problem))
-    exact = mode is SolveMode.EXACT
-    grid_bins = set() if mode is SolveMode.RELAXED else model.grid_binary_slots()
+    if mode is SolveMode.EXACT:
+        return _solve_exact(model)
     try:
-        session = LpSession(
-            model.build(grid_bins, set(), exact),
-            time_limit=MIP_TIME_LIMIT_S,
-            mip_rel_gap=MIP_REL_GAP,
-        )
+        session = LpSession(model.build(set(), set(), False))
         session.warm_start(warm_start, model.horizon.quarter)
-        x, limited = session.run()
-        seconds = session.seconds
-        fixed: list[tuple[IntArray, FloatArray, FloatArray]] = []
-        if mode is SolveMode.ROUNDED and model.has_on_off:
-            fixed = model.rounding(x)
-            for cols, lower, upper in fixed:
-                session.set_bounds(cols, lower, upper)
-            x, limited = session.run()
-            seconds = session.seconds
-        basis = session.basis(model.horizon.quarter, model.horizon.n)
-        bat_bins: set[int] = set()
-        rounds = 0
-        while mode is not SolveMode.RELAXED and rounds < MAX_ROUNDS:
-            both = model.simultaneous_battery(x) - bat_bins
-            if not both:
-                break
-            rounds += 1
-            bat_bins = (
-                bat_bins | both if rounds < MAX_ROUNDS else set(range(model.horizon.n))
-            )
-            mip = LpSession(
-                model.build(grid_bins, bat_bins, exact),
+        x = session.run()
+        if mode is SolveMode.ROUNDED:
+            if model.has_on_off:
+                for cols, lower, upper in model.rounding(x):
+                    session.set_bounds(cols, lower, upper)
+                x = session.run()
+            # One direction per slot where the LP both imports and exports (or
+            # charges and discharges): the larger net flow's, then solve again.
+            for _ in range(MAX_REPAIRS):
+                repairs = model.one_way(x)
+                if not repairs:
+                    break
+                for cols, lower, upper in repairs:
+                    session.set_bounds(cols, lower, upper)
+                x = session.run()
+            else:
+                return _solve_exact(model)
+    except SolverError as err:
+        raise PlanningError(str(err)) from err
+    basis = session.basis(model.horizon.quarter, model.horizon.n)
+    return model.plan(x, PlanStatus.OPTIMAL, session.seconds, False, basis)
+
+
+def _solve_exact(model: _Model) -> Plan:
+    """Branch and bound: binaries where import/export or charge/discharge could
+    meet (added where the LP has them, until none does), exact on/off decisions."""
+    grid_bins = model.grid_binary_slots()
+    bat_bins: set[int] = set()
+    seconds = 0.0
+    try:
+        for round_ in range(MAX_ROUNDS + 1):
+            session = LpSession(
+                model.build(grid_bins, bat_bins, True),
                 time_limit=MIP_TIME_LIMIT_S,
                 mip_rel_gap=MIP_REL_GAP,
             )
-            for cols, lower, upper in fixed:
-                mip.set_bounds(cols, lower, upper)
-            x, limited = mip.run()
-            seconds += mip.seconds
+            x = session.run()
+            seconds += session.seconds
+            both = model.simultaneous_battery(x) - bat_bins
+            if not both:
+                break
+            last = round_ + 1 == MAX_ROUNDS
+            bat_bins = set(range(model.horizon.n)) if last else bat_bins | both
     except SolverError as err:
         raise PlanningError(str(err)) from err
-    mixed = bool(grid_bins or bat_bins or (exact and model.has_on_off))
-    status = PlanStatus.TIME_LIMIT if limited else PlanStatus.OPTIMAL
-    return model.plan(x, status, seconds, mixed, basis)
+    status = PlanStatus.TIME_LIMIT if session.hit_time_limit else PlanStatus.OPTIMAL
+    mixed = bool(grid_bins or bat_bins or model.has_on_off)
+    return model.plan(x, status, seconds, mixed, None)
 
 
 # --- validation and time -----------------------------------------------------
@@ -427,8 +441,16 @@ class _Model:
         problem, n, dt = self.problem, self.horizon.n, self.dt
         b = LpBuilder(n)
         grid = problem.grid
-        imp_ub = INF if grid.import_limit_kw is None else grid.import_limit_kw
-        exp_ub = INF if grid.export_limit_kw is None else grid.export_limit_kw
+        # No flow exceeds `flow_bound`: a finite bound keeps the LP bounded where
+        # exporting would pay more than importing costs.
+        imp_ub = np.minimum(
+            self.flow_bound,
+            INF if grid.import_limit_kw is None else grid.import_limit_kw,
+        )
+        exp_ub = np.minimum(
+            self.flow_bound,
+            INF if grid.export_limit_kw is None else grid.export_limit_kw,
+        )
         demand = self.load + self.fixed_load
         cols: dict[str, IntArray] = {}
         cols["imp"] = imp = b.add_cols("imp", 0.0, imp_ub, self.p_imp * dt)
@@ -611,9 +633,9 @@ class _Model:
 
     # -- integer decisions --
 
-    def rounding(self, x: FloatArray) -> list[tuple[IntArray, FloatArray, FloatArray]]:
+    def rounding(self, x: FloatArray) -> list[_Fix]:
         """Bounds that fix the relaxed on/off decisions (then solved again)."""
-        fixes = []
+        fixes: list[_Fix] = []
         dt = self.dt
         for ev in self.evs:
             pmin = ev.goal.min_power_kw
@@ -648,6 +670,36 @@ class _Model:
             pick = np.zeros(len(block.slots))
             pick[order] = 1.0
             fixes.append((block.cols, pick, pick.copy()))
+        return fixes
+
+    def one_way(self, x: FloatArray) -> list[_Fix]:
+        """Bounds closing the smaller of two opposed flows in each slot that has both
+        (import/export where exporting pays at least as much, charge/discharge).
+
+        A battery that charges and discharges at once is dumping energy worth less
+        than nothing; the LP would only move the dumping to the next such slot, so
+        every slot of the same run of negative prices gets one direction too (its
+        net flow's)."""
+        fixes: list[_Fix] = []
+        imp, exp = self.cols["imp"], self.cols["exp"]
+        both = np.flatnonzero((x[imp] > SIMULTANEOUS) & (x[exp] > SIMULTANEOUS))
+        both = both[self.p_exp[both] > self.p_imp[both] + 1e-12]  # equal: netted
+        if len(both):
+            close = np.where(x[imp[both]] >= x[exp[both]], exp[both], imp[both])
+            fixes.append(_closed(close))
+        if self.problem.battery is None:
+            return fixes
+        ch, dis = self.cols["ch"], self.cols["dis"]
+        meet = (x[ch] > SIMULTANEOUS) & (x[dis] > SIMULTANEOUS)
+        if not np.any(meet):
+            return fixes
+        negative = (self.p_exp < 0) | (self.p_imp < 0)
+        run_id = np.cumsum(~negative)  # slots of one negative run share an id
+        runs = np.unique(run_id[meet & negative])
+        slots = meet | (negative & np.isin(run_id, runs))
+        idx = np.flatnonzero(slots)
+        close = np.where(x[ch[idx]] >= x[dis[idx]], dis[idx], ch[idx])
+        fixes.append(_closed(close))
         return fixes
 
     def simultaneous_battery(self, x: FloatArray) -> set[int]:
@@ -820,6 +872,12 @@ class _Model:
 
 
 _MODES = (BatteryMode.AUTO, BatteryMode.HOLD, BatteryMode.CHARGE, BatteryMode.DISCHARGE)
+
+
+def _closed(cols: npt.NDArray[np.int64]) -> _Fix:
+    """Bounds that hold these columns at 0."""
+    zeros = np.zeros(len(cols))
+    return cols.astype(np.int64), zeros, zeros.copy()
 
 
 def _floats(values: FloatArray) -> tuple[float, ...]:
