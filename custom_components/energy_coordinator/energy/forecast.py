@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .plan_model import STEP
-from .prices import slot_bounds
+from .prices import slot_edges
 
 FloatArray = npt.NDArray[np.float64]
 STEP_SECONDS = STEP.total_seconds()
@@ -152,14 +152,15 @@ def forecast_values(
 ) -> tuple[float, ...]:
     """A forecast platform's series on the planner's slots; `fallback` where it is
     missing (beyond its end, or NaN)."""
-    bounds = slot_bounds(start, slots)
+    edges = slot_edges(start, slots)[:-1]
     data = forecast.array()
-    out = []
-    for i in range(slots):
-        index = math.floor((bounds[i] - forecast.start) / STEP + 1e-9)
-        value = data[index] if 0 <= index < len(data) else math.nan
-        out.append(float(fallback[i]) if math.isnan(value) else max(0.0, float(value)))
-    return tuple(out)
+    index = np.floor((edges - forecast.start.timestamp()) / STEP_SECONDS + 1e-9)
+    index = index.astype(np.int64)
+    inside = (index >= 0) & (index < len(data))
+    values = np.full(slots, np.nan)
+    values[inside] = data[index[inside]]
+    out = np.where(np.isnan(values), np.asarray(fallback, dtype=np.float64), values)
+    return _floats(np.maximum(out, 0.0))
 
 
 def _lookback(
@@ -172,9 +173,9 @@ def _lookback(
     count: int,
 ) -> FloatArray:
     """Mean over k = 1..count of the value `k * period_days` local days earlier."""
-    bounds = slot_bounds(start, slots)
+    edges = slot_edges(start, slots)[:-1]
     # Each slot by its quarter hour (a partial first slot counts as its quarter).
-    quarters = np.array([_quarter_floor(b).timestamp() for b in bounds[:-1]])
+    quarters = np.floor(edges / STEP_SECONDS + 1e-9) * STEP_SECONDS
     offsets = _offsets(quarters, tz)
     total = np.zeros(slots)
     hits = np.zeros(slots)

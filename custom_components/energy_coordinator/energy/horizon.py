@@ -81,25 +81,27 @@ class World:
 def horizon_slots(site: SiteModel, world: World) -> int:
     """How many planner slots from `now` the known prices cover (at most
     `max_hours`; 0 when the prices do not cover `now`)."""
+    return len(_prices(site, world)[0])
+
+
+def _prices(
+    site: SiteModel, world: World
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     longest = math.ceil(site.max_hours * 4 - 1e-9)
-    count = len(world.import_prices.slot_prices(world.now, longest))
-    if world.export_prices is not None:
-        count = min(count, len(world.export_prices.slot_prices(world.now, longest)))
-    return count
+    imp = world.import_prices.slot_prices(world.now, longest)
+    if world.export_prices is None:
+        return imp, (0.0,) * len(imp)
+    exp = world.export_prices.slot_prices(world.now, len(imp))
+    return imp[: len(exp)], exp
 
 
 def build_problem(site: SiteModel, world: World) -> PlanningProblem | None:
     """The planning problem for `world`, or None when no price covers `now`."""
     now = world.now
-    n = horizon_slots(site, world)
+    import_price, export_price = _prices(site, world)
+    n = len(import_price)
     if n == 0:
         return None
-    import_price = world.import_prices.slot_prices(now, n)
-    export_price = (
-        world.export_prices.slot_prices(now, n)
-        if world.export_prices is not None
-        else (0.0,) * n
-    )
     load = load_forecast(
         world.load_history,
         now,

@@ -209,7 +209,7 @@ def _validate(problem: PlanningProblem) -> None:
         values = getattr(problem, name)
         if len(values) != n:
             raise PlanningError(f"{name} has {len(values)} values, not {n}")
-        if not all(math.isfinite(v) for v in values):
+        if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
             raise PlanningError(f"{name} has a value that is not a finite number")
     if min(problem.pv_kw) < 0 or min(problem.load_kw) < 0:
         raise PlanningError("PV and load forecasts must not be negative")

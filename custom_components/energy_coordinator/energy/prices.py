@@ -30,12 +30,17 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
 
 from .plan_model import STEP
+
+FloatArray = npt.NDArray[np.float64]
 
 _START_KEYS = (
     "start",
@@ -65,6 +70,20 @@ class PriceSeries:
     """Prices over time: sorted, non-overlapping intervals (gaps allowed)."""
 
     intervals: tuple[PriceInterval, ...] = ()
+    # Start, end (POSIX seconds) and price arrays, for the vectorised look-ups.
+    _arrays: tuple[FloatArray, FloatArray, FloatArray] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        starts = np.array(
+            [i.start.timestamp() for i in self.intervals], dtype=np.float64
+        )
+        ends = np.array([i.end.timestamp() for i in self.intervals], dtype=np.float64)
+        prices = np.array([i.price for i in self.intervals], dtype=np.float64)
+        if np.any(ends < starts) or np.any(starts[1:] < ends[:-1] - 1e-6):
+            raise ValueError("price intervals must be sorted and must not overlap")
+        object.__setattr__(self, "_arrays", (starts, ends, prices))
 
     @property
     def start(self) -> datetime | None:
@@ -76,21 +95,12 @@ class PriceSeries:
 
     def price_at(self, when: datetime) -> float | None:
         """The price at `when`, or None outside the series."""
-        for interval in self.intervals:
-            if interval.start <= when < interval.end:
-                return interval.price
+        starts, ends, prices = self._arrays
+        ts = when.timestamp()
+        k = int(np.searchsorted(starts, ts, side="right")) - 1
+        if k >= 0 and ts < ends[k]:
+            return float(prices[k])
         return None
-
-    def covered_until(self, when: datetime) -> datetime:
-        """How far from `when` the series runs without a gap (`when` if not at all)."""
-        reach = when
-        for interval in self.intervals:
-            if interval.end <= reach:
-                continue
-            if interval.start > reach:
-                break
-            reach = interval.end
-        return reach
 
     def slot_prices(self, start: datetime, slots: int) -> tuple[float, ...]:
         """Prices for up to `slots` planner slots from `start`, as far as covered.
@@ -99,40 +109,49 @@ class PriceSeries:
         a slot's price is the time-weighted mean of the intervals it overlaps. The
         result stops at the first slot the series does not cover.
         """
-        bounds = slot_bounds(start, slots)
-        out: list[float] = []
-        index = 0
-        items = self.intervals
-        for lo, hi in pairwise(bounds):
-            while index < len(items) and items[index].end <= lo:
-                index += 1
-            total = 0.0
-            covered = lo
-            j = index
-            while j < len(items) and items[j].start < hi:
-                item = items[j]
-                if item.start > covered:
-                    break  # a gap
-                part = (min(item.end, hi) - covered).total_seconds()
-                total += part * item.price
-                covered = min(item.end, hi)
-                if covered >= hi:
-                    break
-                j += 1
-            if covered < hi:
-                break
-            out.append(total / (hi - lo).total_seconds())
-        return tuple(out)
+        if not self.intervals or slots <= 0:
+            return ()
+        edges = slot_edges(start, slots)
+        starts, ends, prices = self._arrays
+        money = _integral(edges, starts, ends, prices)
+        time_ = _integral(edges, starts, ends, np.ones(len(prices)))
+        length = np.diff(edges)
+        covered = np.diff(time_) >= length - 1e-6
+        count = len(covered) if covered.all() else int(np.argmin(covered))
+        values = np.diff(money)[:count] / length[:count]
+        return tuple(cast(list[float], values.tolist()))
+
+
+def _integral(
+    at: FloatArray, starts: FloatArray, ends: FloatArray, values: FloatArray
+) -> FloatArray:
+    """The integral of a piecewise-constant function from -inf to each of `at`."""
+    widths = ends - starts
+    cumulative = np.concatenate(([0.0], np.cumsum(values * widths)))
+    k = np.searchsorted(starts, at, side="right")  # intervals starting at or before
+    last = np.maximum(k - 1, 0)
+    partial = np.where(
+        k > 0, values[last] * np.clip(at - starts[last], 0.0, widths[last]), 0.0
+    )
+    return np.asarray(cumulative[last] * (k > 0) + partial, dtype=np.float64)
+
+
+def slot_edges(start: datetime, slots: int) -> FloatArray:
+    """The planner's slot boundaries from `start` as POSIX seconds (`slots` + 1)."""
+    ts = start.timestamp()
+    step = STEP.total_seconds()
+    edges = np.empty(slots + 1)
+    edges[0] = ts
+    edges[1:] = (math.floor(ts / step + 1e-9) + 1 + np.arange(slots)) * step
+    return edges
 
 
 def slot_bounds(start: datetime, slots: int) -> list[datetime]:
     """The planner's slot boundaries from `start` (UTC): `slots` + 1 of them."""
-    utc = start.astimezone(UTC)
-    step = STEP.total_seconds()
-    first = datetime.fromtimestamp(
-        (math.floor(utc.timestamp() / step + 1e-9) + 1) * step, UTC
-    )
-    return [utc] + [first + STEP * i for i in range(slots)]
+    return [
+        datetime.fromtimestamp(ts, UTC)
+        for ts in cast(list[float], slot_edges(start, slots).tolist())
+    ]
 
 
 class PriceShape(enum.StrEnum):
@@ -260,6 +279,7 @@ def time_of_use(
     if not periods:
         return PriceSeries()
     bounds = slot_bounds(start, max(1, math.ceil(hours * 4)))
+    bounds[0] = start
     prices = [_tou_price(periods, lo.astimezone(tz)) for lo in bounds[:-1]]
     intervals: list[PriceInterval] = []
     for lo, hi, price in zip(bounds, bounds[1:], prices, strict=False):
