@@ -135,7 +135,9 @@ def read_dataset(path: Path) -> Dataset:
         if missing:
             raise SystemExit(f"{path}: missing columns {', '.join(missing)}")
         rows = list(reader)
-    times = [datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) for r in rows]
+    times = [
+        datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) for r in rows
+    ]
     times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in times]
     for a, b in zip(times, times[1:], strict=False):
         if b - a != timedelta(minutes=15):
@@ -193,14 +195,19 @@ def reference_year(year: int = 2023) -> Dataset:
     import pvlib
     from demandlib import bdew
 
-    times = [datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * i) for i in range(35_040)]
+    times = [
+        datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * i)
+        for i in range(35_040)
+    ]
     n = len(times)
     # Prices: ev2gym's hourly Dutch day-ahead (EUR/MWh, UTC).
     # ev2gym's data only (importing the package would need gymnasium).
     spec = importlib.util.find_spec("ev2gym")
     if spec is None or spec.origin is None:
         raise SystemExit("ev2gym is not installed: see bench/README.md")
-    price_file = Path(spec.origin).parent / "data" / "Netherlands_day-ahead-2015-2024.csv"
+    price_file = (
+        Path(spec.origin).parent / "data" / "Netherlands_day-ahead-2015-2024.csv"
+    )
     spot: dict[datetime, float] = {}
     with price_file.open(encoding="utf-8") as handle:
         for row in csv.reader(handle):
@@ -223,14 +230,22 @@ def reference_year(year: int = 2023) -> Dataset:
     p_exp = np.round(hourly - 0.01, 5)
 
     # PV: DWD TRY 2010 region 3 (Hamburg), hourly MEZ (UTC+1), hour ending.
-    try_file = Path(bdew.__file__).parents[1] / "vdi" / "resources_weather" / "TRY2010_03_Jahr.dat"
+    try_file = (
+        Path(bdew.__file__).parents[1]
+        / "vdi"
+        / "resources_weather"
+        / "TRY2010_03_Jahr.dat"
+    )
     lines = try_file.read_text(encoding="latin-1").splitlines()
     body = lines[lines.index("***") + 1 :]
     data = np.array([[float(v) for v in line.split()] for line in body if line.strip()])
     wind, temp, direct, diffuse = data[:, 7], data[:, 8], data[:, 13], data[:, 14]
     # Row k covers MEZ [k, k+1) h from Jan 1 00:00 MEZ = UTC [k-1, k); midpoint k - 0.5.
     mid = pd.DatetimeIndex(
-        [datetime(year, 1, 1, tzinfo=UTC) + timedelta(hours=k - 0.5) for k in range(len(data))]
+        [
+            datetime(year, 1, 1, tzinfo=UTC) + timedelta(hours=k - 0.5)
+            for k in range(len(data))
+        ]
     )
     lat, lon = 53.633, 10.0
     solar = pvlib.solarposition.get_solarposition(mid, lat, lon)
@@ -278,7 +293,11 @@ def reference_year(year: int = 2023) -> Dataset:
     first = datetime(year, 1, 1, tzinfo=TZ)
     for day in range(366):
         date = (first + timedelta(days=day)).date()
-        arrive_q, leave_q, kwh = rng.integers(0, 13), rng.integers(0, 7), rng.uniform(6, 22)
+        arrive_q, leave_q, kwh = (
+            rng.integers(0, 13),
+            rng.integers(0, 7),
+            rng.uniform(6, 22),
+        )
         if date.weekday() >= 5 or date.year != year:
             continue
         arrive = datetime(date.year, date.month, date.day, 17, tzinfo=TZ) + timedelta(
@@ -347,10 +366,18 @@ def battery_limits(p: Params, soc: float) -> tuple[float, float]:
 
 
 def settle(
-    p: Params, pv: float, load: float, ev: float, bat: float, soc: float
+    p: Params,
+    pv: float,
+    load: float,
+    ev: float,
+    bat: float,
+    soc: float,
+    curtail_export: bool = False,
 ) -> tuple[float, float, float, float, float, float]:
     """The step as it happens: grid limits win (EV first, then the battery, then
-    PV is curtailed); returns (import, export, battery, soc after, ev, curtailed)."""
+    PV is curtailed); with `curtail_export` PV is curtailed rather than exported
+    (a negative export price). Returns (import, export, battery, soc after, ev,
+    curtailed)."""
     charge_max, discharge_max = battery_limits(p, soc)
     bat = min(max(bat, -discharge_max), charge_max)
     net = load + ev + bat - pv
@@ -379,6 +406,10 @@ def settle(
         if -net > p.grid_kw:
             curt = min(pv, -net - p.grid_kw)
             net += curt
+    if curtail_export and net < 0:
+        more = min(pv - curt, -net)
+        curt += more
+        net += more
     soc_next = soc + DT * (p.eff * max(bat, 0.0) - max(-bat, 0.0) / p.eff)
     soc_next = min(max(soc_next, 0.0), p.battery_kwh)
     return max(net, 0.0), max(-net, 0.0), bat, soc_next, ev, curt
@@ -436,6 +467,7 @@ def run_planner(ds: Dataset, p: Params, mode: str, wins: list[Window]) -> Run:
         tz=TZ,
         grid=M.GridConnection(import_limit_kw=p.grid_kw, export_limit_kw=p.grid_kw),
         battery=battery_model(p),
+        pv_curtailable=True,
         max_hours=HORIZON / 4,
     )
     imp_iv = [
@@ -471,7 +503,11 @@ def run_planner(ds: Dataset, p: Params, mode: str, wins: list[Window]) -> Run:
         current = int(window_of[t])
         candidates = [current] if current >= 0 else []
         if not realistic:
-            k = current + 1 if current >= 0 else int(np.searchsorted([w.start for w in wins], t))
+            k = (
+                current + 1
+                if current >= 0
+                else int(np.searchsorted([w.start for w in wins], t))
+            )
             while 0 <= k < len(wins) and wins[k].start < end:
                 candidates.append(k)
                 k += 1
@@ -524,7 +560,11 @@ def run_planner(ds: Dataset, p: Params, mode: str, wins: list[Window]) -> Run:
         if current >= 0:
             w = wins[current]
             remaining = max(0.0, w.need - delivered[current])
-            ev = min(max(targets.ev_kw.get(f"ev@{w.start}", 0.0), 0.0), p.ev_kw, remaining / DT)
+            ev = min(
+                max(targets.ev_kw.get(f"ev@{w.start}", 0.0), 0.0),
+                p.ev_kw,
+                remaining / DT,
+            )
             if realistic:
                 # Extra solar on top: PV the forecast missed goes to the car
                 # (once the battery has taken what it would).
@@ -536,7 +576,10 @@ def run_planner(ds: Dataset, p: Params, mode: str, wins: list[Window]) -> Run:
                 if extra > 1e-3:
                     ev = min(ev + extra, p.ev_kw, remaining / DT)
         bat = follow(targets, p, ds.pv[t], ds.load[t], ev, soc)
-        imp, exp, bat, soc, ev, curt = settle(p, ds.pv[t], ds.load[t], ev, bat, soc)
+        negative = ds.p_exp[t] < 0  # the inverter limits export to 0 then
+        imp, exp, bat, soc, ev, curt = settle(
+            p, ds.pv[t], ds.load[t], ev, bat, soc, curtail_export=negative
+        )
         if current >= 0:
             delivered[current] += ev * DT
         out.imp[t], out.exp[t], out.bat[t], out.soc[t], out.ev[t], out.curt[t] = (
@@ -593,10 +636,11 @@ def bound(ds: Dataset, p: Params, wins: list[Window]) -> tuple[float, float]:
         load_kw=tuple(ds.load.tolist()),
         grid=M.GridConnection(import_limit_kw=p.grid_kw, export_limit_kw=p.grid_kw),
         battery=battery,
+        pv_curtailable=True,
         evs=tuple(
             M.EvGoal(
                 id=f"ev@{w.start}",
-                need_kwh=w.need if w.complete else 0.0,
+                need_kwh=w.need,
                 max_power_kw=p.ev_kw,
                 available_from=ds.times[w.start],
                 available_until=ds.times[w.end] if w.end < ds.n else None,
@@ -715,11 +759,14 @@ def daily_window(now: datetime, hours: tuple[int, int]) -> tuple[datetime, datet
     raise AssertionError("no window")
 
 
-def run_multi(ds: Dataset, p: Params, wins: list[Window], replans: int) -> dict[str, Any]:
+def run_multi(
+    ds: Dataset, p: Params, wins: list[Window], replans: int
+) -> dict[str, Any]:
     site = H.SiteModel(
         tz=TZ,
         grid=M.GridConnection(import_limit_kw=p.grid_kw, export_limit_kw=p.grid_kw),
-        battery=battery_model(p) or M.BatteryModel(
+        battery=battery_model(p)
+        or M.BatteryModel(
             capacity_kwh=10, soc_kwh=5, max_charge_kw=5, max_discharge_kw=5
         ),
         max_hours=HORIZON / 4,
@@ -810,7 +857,9 @@ def run_multi(ds: Dataset, p: Params, wins: list[Window], replans: int) -> dict[
         # Follow the first slot (goal bookkeeping only; the physics is case 1's).
         if k is not None and wins[k].start <= t:
             key = f"a@{wins[k].start}"
-            delivered[key] = delivered.get(key, 0.0) + targets.ev_kw.get("ev_a", 0.0) * DT
+            delivered[key] = (
+                delivered.get(key, 0.0) + targets.ev_kw.get("ev_a", 0.0) * DT
+            )
         delivered[b_key] = delivered.get(b_key, 0.0) + targets.ev_kw["ev_b"] * DT
         for spec, key in zip(LOADS, load_keys, strict=True):
             if targets.loads_on[spec.id]:
@@ -850,9 +899,15 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, help="15-minute CSV (default: reference year)")
-    parser.add_argument("--out", type=Path, help="write the realised schedule here (CSV)")
-    parser.add_argument("--forecast", choices=("perfect", "realistic"), default="perfect")
+    parser.add_argument(
+        "--dataset", type=Path, help="15-minute CSV (default: reference year)"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the realised schedule here (CSV)"
+    )
+    parser.add_argument(
+        "--forecast", choices=("perfect", "realistic"), default="perfect"
+    )
     parser.add_argument("--battery-kwh", type=float, default=10.0)
     parser.add_argument("--battery-kw", type=float, default=5.0)
     parser.add_argument("--battery-soc-init-kwh", type=float, default=5.0)
@@ -940,7 +995,9 @@ def main() -> int:
             "import": round(float(np.sum(s.imp) * DT), 2),
             "export": round(float(np.sum(s.exp) * DT), 2),
             "ev": round(float(np.sum(s.ev) * DT), 2),
-            "ev_need_complete_windows": round(sum(w.need for w in wins if w.complete), 2),
+            "ev_need_complete_windows": round(
+                sum(w.need for w in wins if w.complete), 2
+            ),
             "battery_discharged": round(float(np.sum(np.maximum(-s.bat, 0)) * DT), 2),
             "curtailed": round(float(np.sum(s.curt) * DT), 2),
             "pv": round(float(np.sum(ds.pv) * DT), 2),

@@ -207,7 +207,6 @@ class LpSession:
         self.hit_time_limit = False
         self._highs = h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("random_seed", 0)
         h.setOptionValue("threads", 1)
         large = len(lp.cost) > 50_000
         # Presolve costs more than it saves on a few thousand columns (and would
