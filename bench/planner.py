@@ -48,6 +48,7 @@ import statistics
 import sys
 import time
 import warnings
+from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,7 +89,6 @@ from energy_core import plan_model as M  # noqa: E402
 from energy_core import planner as P  # noqa: E402
 from energy_core import prices as PR  # noqa: E402
 from energy_core.battery import BatteryMode  # noqa: E402
-
 
 # --- the dataset ---------------------------------------------------------------
 
@@ -139,7 +139,7 @@ def read_dataset(path: Path) -> Dataset:
         datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) for r in rows
     ]
     times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in times]
-    for a, b in zip(times, times[1:], strict=False):
+    for a, b in pairwise(times):
         if b - a != timedelta(minutes=15):
             raise SystemExit(f"{path}: rows must be 15 minutes apart ({a} -> {b})")
     col = {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS[1:]}
@@ -1035,8 +1035,8 @@ def main() -> int:
     ok = all(t["ok"] for t in targets.values())
     eta_text = "n/a" if eta is None else f"{eta:.3f}"
     print(
-        f"planner ({args.forecast}, {ds.n} steps): cost {ours:.2f}, bound {bound_cost:.2f}, "
-        f"baseline {baseline:.2f}, eta {eta_text}; re-plan median "
+        f"planner ({args.forecast}, {ds.n} steps): cost {ours:.2f}, "
+        f"bound {bound_cost:.2f}, baseline {baseline:.2f}, eta {eta_text}; re-plan median "
         f"{result['replan_ms_median']:.1f} ms (p95 {result['replan_ms_p95']:.1f}); "
         f"2 EVs + 3 loads x 192 slots median {multi['replan_ms_median']:.1f} ms "
         f"(p95 {multi['replan_ms_p95']:.1f}); violations {len(violations)}"
