@@ -48,9 +48,9 @@ import statistics
 import sys
 import time
 import warnings
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -1036,8 +1036,8 @@ def main() -> int:
     eta_text = "n/a" if eta is None else f"{eta:.3f}"
     print(
         f"planner ({args.forecast}, {ds.n} steps): cost {ours:.2f}, "
-        f"bound {bound_cost:.2f}, baseline {baseline:.2f}, eta {eta_text}; re-plan median "
-        f"{result['replan_ms_median']:.1f} ms (p95 {result['replan_ms_p95']:.1f}); "
+        f"bound {bound_cost:.2f}, baseline {baseline:.2f}, eta {eta_text}; "
+        f"re-plan median {result['replan_ms_median']:.1f} ms (p95 {result['replan_ms_p95']:.1f}); "
         f"2 EVs + 3 loads x 192 slots median {multi['replan_ms_median']:.1f} ms "
         f"(p95 {multi['replan_ms_p95']:.1f}); violations {len(violations)}"
         f" -> {'ok' if ok else 'TARGET MISSED'}"

@@ -84,9 +84,10 @@ class EvGoal:
     and `max_power_kw`; only the slot that ends a charge may plan less (the
     charger runs at its minimum for part of the slot), when what is left to
     reach `max_kwh` is less than a slot at the minimum. A goal whose deadline
-    lies beyond the horizon is only planned as far as it must be (what could not be charged after the horizon);
-    the rest is `deferred_kwh` in the outcome. A goal that cannot be met is met as
-    far as possible; its `shortfall_kwh` says by how much.
+    lies beyond the horizon is only planned as far as it must be (what could not
+    be charged after the horizon); the rest is `deferred_kwh` in the outcome. A
+    goal that cannot be met is met as far as possible; its `shortfall_kwh` says
+    by how much.
     """
 
     id: str
