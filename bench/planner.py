@@ -1037,7 +1037,8 @@ def main() -> int:
     print(
         f"planner ({args.forecast}, {ds.n} steps): cost {ours:.2f}, "
         f"bound {bound_cost:.2f}, baseline {baseline:.2f}, eta {eta_text}; "
-        f"re-plan median {result['replan_ms_median']:.1f} ms (p95 {result['replan_ms_p95']:.1f}); "
+        f"re-plan median {result['replan_ms_median']:.1f} ms "
+        f"(p95 {result['replan_ms_p95']:.1f}); "
         f"2 EVs + 3 loads x 192 slots median {multi['replan_ms_median']:.1f} ms "
         f"(p95 {multi['replan_ms_p95']:.1f}); violations {len(violations)}"
         f" -> {'ok' if ok else 'TARGET MISSED'}"
