@@ -118,7 +118,7 @@ class PriceSeries:
         length = np.diff(edges)
         covered = np.diff(time_) >= length - 1e-6
         count = len(covered) if covered.all() else int(np.argmin(covered))
-        values = np.diff(money)[:count] / length[:count]
+        values = np.round(np.diff(money)[:count] / length[:count], 9)  # no float dust
         return tuple(cast(list[float], values.tolist()))
 
 
@@ -259,7 +259,8 @@ def fixed_price(price: float, start: datetime, hours: float) -> PriceSeries:
 class TouPeriod:
     """From `start` (local time of day) until the next period, `price` applies.
 
-    `weekdays` (Monday = 0) limits it to those days; empty means every day.
+    `weekdays` (Monday = 0) makes it one of those days' own periods; empty means
+    every day that has no periods of its own.
     """
 
     start: time
@@ -272,9 +273,10 @@ def time_of_use(
 ) -> PriceSeries:
     """A time-of-use schedule laid out from `start` for `hours` (quarter-hour grid).
 
-    At each moment the period with the latest start at or before the local time
-    of day applies, among those for that weekday; before the first start of a
-    day, the last period of the day before goes on.
+    A day uses the periods made for its weekday if there are any, else those
+    for every day; at each moment the one with the latest start at or before the
+    local time of day applies, and before a day's first start the last period of
+    the day before goes on.
     """
     if not periods:
         return PriceSeries()
@@ -291,15 +293,15 @@ def time_of_use(
 
 
 def _tou_price(periods: Sequence[TouPeriod], local: datetime) -> float:
-    def applies(period: TouPeriod, day: date) -> bool:
-        return not period.weekdays or day.weekday() in period.weekdays
+    def of_day(day: date) -> list[TouPeriod]:
+        own = [p for p in periods if day.weekday() in p.weekdays]
+        return own or [p for p in periods if not p.weekdays]
 
-    today = [p for p in periods if applies(p, local.date()) and p.start <= local.time()]
+    today = [p for p in of_day(local.date()) if p.start <= local.time()]
     if today:
         return max(today, key=lambda p: p.start).price
     for back in range(1, 8):
-        day = local.date() - timedelta(days=back)
-        earlier = [p for p in periods if applies(p, day)]
+        earlier = of_day(local.date() - timedelta(days=back))
         if earlier:
             return max(earlier, key=lambda p: p.start).price
     return periods[0].price
