@@ -549,7 +549,10 @@ def run_planner(ds: Dataset, p: Params, mode: str, wins: list[Window]) -> Run:
                 evs=tuple(evs),
             )
         start = time.perf_counter()
-        plan = H.replan(site, world, previous)
+        try:
+            plan = H.replan(site, world, previous)
+        except P.PlanningError as err:
+            raise SystemExit(f"step {t} ({now.isoformat()}): {err}") from err
         times_ms.append((time.perf_counter() - start) * 1000.0)
         assert plan is not None
         previous = plan

@@ -441,7 +441,8 @@ def test_relaxation_bounds_the_plan(p: PlanningProblem) -> None:
     shortfall = sum(o.shortfall_kwh for o in plan.evs)
     relaxed_shortfall = sum(o.shortfall_kwh for o in relaxed.evs)
     assert relaxed_shortfall <= shortfall + 1e-6
-    if shortfall == relaxed_shortfall == 0 and not p.loads:
+    penalised = plan.curtailed_kwh + plan.unserved_kwh + relaxed.curtailed_kwh
+    if shortfall == relaxed_shortfall == 0 and not p.loads and not penalised:
         assert bound <= objective + 1e-6
 
 
@@ -492,7 +493,13 @@ def test_warm_start_gives_the_same_plan(p: PlanningProblem) -> None:
     warm = solve(later, warm_start=first.warm_start)
     cold = solve(later)
     assert_consistent(later, warm)
-    if not later.evs and not later.loads:
+    # Where no on/off decision or one-way repair is involved (those are
+    # heuristics that may start from another vertex), the optimum is the same.
+    plain = all(
+        e < i and e >= 0
+        for i, e in zip(later.import_price, later.export_price, strict=True)
+    )
+    if plain and not later.evs and not later.loads:
         objective = [x.cost + x.cycle_cost - x.terminal_value for x in (warm, cold)]
         assert objective[0] == pytest.approx(objective[1], abs=1e-5)
 

@@ -269,11 +269,21 @@ class LpSession:
         self.lp.upper[cols] = upper
 
     def run(self) -> FloatArray:
-        """Solve; the column values (`hit_time_limit` says a MIP stopped early)."""
+        """Solve; the column values (`hit_time_limit` says a MIP stopped early).
+
+        An LP that ends without an optimum from a warm start (a basis HiGHS could
+        not repair) is solved once more from scratch, with presolve.
+        """
         h = self._highs
         h.run()
         self.seconds += float(h.getRunTime())
         status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal and not self.lp.mixed_integer:
+            h.clearSolver()
+            h.setOptionValue("presolve", "on")
+            h.run()
+            self.seconds += float(h.getRunTime())
+            status = h.getModelStatus()
         solution = h.getSolution()
         if status == highspy.HighsModelStatus.kOptimal:
             return np.asarray(solution.col_value, dtype=np.float64)

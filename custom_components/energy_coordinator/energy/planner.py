@@ -165,7 +165,10 @@ def solve(
                     break
                 for cols, lower, upper in repairs:
                     session.set_bounds(cols, lower, upper)
-                x = session.run()
+                try:
+                    x = session.run()
+                except SolverError:
+                    return _solve_exact(model)
             else:
                 return _solve_exact(model)
     except SolverError as err:
@@ -352,8 +355,11 @@ class _Model:
         self.dt = horizon.hours
         self.p_imp = np.asarray(problem.import_price, dtype=np.float64)
         self.p_exp = np.asarray(problem.export_price, dtype=np.float64)
-        self.pv = np.asarray(problem.pv_kw, dtype=np.float64)
-        self.load = np.asarray(problem.load_kw, dtype=np.float64)
+        # A microwatt is noise (and below HiGHS's tolerances): 0.
+        pv = np.asarray(problem.pv_kw, dtype=np.float64)
+        load = np.asarray(problem.load_kw, dtype=np.float64)
+        self.pv = np.where(pv < TOL, 0.0, pv)
+        self.load = np.where(load < TOL, 0.0, load)
         self.fixed_load = np.zeros(n)
         scale = max(
             1.0, float(np.max(np.abs(self.p_imp))), float(np.max(np.abs(self.p_exp)))
@@ -463,18 +469,14 @@ class _Model:
         balance = b.add_rows("balance", demand - self.pv, demand - self.pv)
         b.add_entries(balance, imp, 1.0)
         b.add_entries(balance, exp, -1.0)
-        spill = (
-            self.pv
-            > (math.inf if grid.export_limit_kw is None else grid.export_limit_kw)
-            + demand
-        )
-        if np.any(self.pv > 0) and (problem.pv_curtailable or np.any(spill)):
+        # Curtailment and unserved load keep every model feasible, whatever the
+        # limits and the one-way repairs close (both at a penalty, curtailment
+        # free where PV may be curtailed).
+        if np.any(self.pv > 0):
             cost = 0.0 if problem.pv_curtailable else self.penalty
             cols["curt"] = curt = b.add_cols("curt", 0.0, self.pv, cost * dt)
             b.add_entries(balance, curt, -1.0)
-        if grid.import_limit_kw is not None and np.any(
-            demand > grid.import_limit_kw + TOL
-        ):
+        if np.any(demand > 0):
             cols["unserved"] = unserved = b.add_cols(
                 "unserved", 0.0, demand, 10.0 * self.penalty * dt
             )
@@ -733,7 +735,10 @@ class _Model:
         problem, n, dt, cols = self.problem, self.horizon.n, self.dt, self.cols
         x = np.where(np.abs(x) < CLEAN, 0.0, x)
         imp, exp = x[cols["imp"]], x[cols["exp"]]
-        both = np.minimum(imp, exp)  # netting (only where prices are equal)
+        # Netting where the prices are equal changes neither cost nor balance.
+        both = np.where(
+            np.abs(self.p_exp - self.p_imp) <= 1e-12, np.minimum(imp, exp), 0
+        )
         imp, exp = imp - both, exp - both
         curt = x[cols["curt"]] if "curt" in cols else np.zeros(n)
         unserved = x[cols["unserved"]] if "unserved" in cols else np.zeros(n)
