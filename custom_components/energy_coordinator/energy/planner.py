@@ -22,15 +22,21 @@ The model, per slot t of length dt (hours), all powers in kW:
 
 Integers. The on/off decisions (minimum charging power, whole-slot loads) are
 taken by relaxing, rounding and solving again with them fixed (`ROUNDED`, the
-default: two LP solves, a few ms), or exactly by HiGHS's branch and bound
-(`EXACT`). Import and export in one slot only pay where the export price is at
-least the import price: there a binary per slot rules it out (where the prices
-are equal the two are netted afterwards, which changes neither cost nor
-balance). Charging and discharging at once only pays where energy is worth less
-than nothing (negative prices, nowhere for PV to go): any slot where the LP does
-both gets a binary and the model is solved again, until none does. So the model
-stays a pure LP unless such prices need integers. `RELAXED` skips all of that: a
-lower bound on the cost (the benchmark's perfect-foresight bound).
+default: a few warm LP solves, milliseconds), or exactly by HiGHS's branch and
+bound (`EXACT`, seconds with many decisions).
+
+One direction per slot. Import and export in one slot only pay where the export
+price is at least the import price; charging and discharging at once only where
+energy is worth less than nothing (paid to import, or PV with nowhere to go at a
+negative export price). Where prices are equal the two are netted afterwards
+(which changes neither cost nor balance). Elsewhere `ROUNDED` closes the smaller
+flow of every slot where the LP has both (for the battery, over the whole run
+of negative prices, or the LP just moves the dumping to the next slot) and
+solves again, until no slot has both; if that does not settle, or is infeasible,
+the plan comes from `EXACT`, which puts a binary per slot where exporting pays
+more and adds binaries where the battery does both, until none does. So with
+ordinary prices the model is a pure LP. `RELAXED` skips all of this: a lower
+bound on the cost (the benchmark's perfect-foresight bound).
 
 Speed. The model is built as numpy arrays and passed to HiGHS in one call, and
 every per-slot block keeps its layout from one plan to the next: passing the
