@@ -14,9 +14,11 @@ from custom_components.energy_coordinator.energy.battery import BatteryMode
 from custom_components.energy_coordinator.energy.forecast import (
     DEFAULT_FLAT_LOAD_KW,
     SlotSeries,
+    forecast_values,
     load_forecast,
     pv_persistence_forecast,
     slot_series,
+    solar_forecast_series,
 )
 from custom_components.energy_coordinator.energy.horizon import (
     SiteModel,
@@ -118,6 +120,25 @@ def test_slot_series_from_recorder_samples() -> None:
     assert series.values[1] == pytest.approx(4.0)  # known 5 of 15 minutes
     assert series.values[2] == pytest.approx(2.0)
     assert series.values[3] == pytest.approx(2.0)
+
+
+def test_solar_forecast_platform_wh_hours() -> None:
+    """Forecast.Solar's `wh_hours`: Wh per hour from each start -> kW per quarter."""
+    wh_hours = {
+        "2025-06-02T05:00:00+02:00": 120,
+        "2025-06-02T06:00:00+02:00": 800,
+        "2025-06-02T07:00:00+02:00": 2100,
+        "bad": 5,
+    }
+    series = solar_forecast_series(wh_hours)
+    assert series is not None
+    assert series.start == datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
+    assert series.values == pytest.approx((0.12,) * 4 + (0.8,) * 4 + (2.1,) * 4)
+    assert solar_forecast_series({}) is None
+    now = datetime(2025, 6, 2, 4, 30, tzinfo=UTC)
+    assert forecast_values(series, now, 8, (0.0,) * 8) == pytest.approx(
+        (0.8, 0.8, 2.1, 2.1, 2.1, 2.1, 0.0, 0.0)
+    )
 
 
 def test_slot_series_must_start_on_a_quarter() -> None:

@@ -5,7 +5,9 @@ missing), `slot_series()` (recorder samples -> `SlotSeries`),
 `load_forecast()` (same weekday and time of day over the last weeks, EV charging
 excluded; none -> the history's mean; no history -> a flat estimate),
 `pv_persistence_forecast()` (the same time of day over the last days) and
-`forecast_values()` (a forecast platform's series -> per-slot values).
+`forecast_values()` (a forecast platform's series -> per-slot values) and
+`solar_forecast_series()` (the Energy dashboard's solar forecast, `wh_hours`, as
+Forecast.Solar and Solcast provide it -> `SlotSeries`).
 
 "Same time" is local wall-clock time (`tz`), so a week across a DST change still
 compares 18:00 with 18:00.
@@ -14,9 +16,10 @@ compares 18:00 with 18:00.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import pairwise
 from typing import cast
 
 import numpy as np
@@ -100,6 +103,50 @@ def slot_series(
     has = known > 0
     out[has] = energy[has] / known[has]
     return SlotSeries(first, _floats(out))
+
+
+def solar_forecast_series(
+    wh_hours: Mapping[str | datetime, float],
+) -> SlotSeries | None:
+    """The Energy dashboard's solar forecast (`{"wh_hours": {start: Wh}}`'s inner
+    mapping: energy per period from each ISO 8601 start to the next, usually an
+    hour) as mean kW per quarter hour; None when it has no usable entry."""
+    points: list[tuple[float, float]] = []
+    for key, value in wh_hours.items():
+        moment = key if isinstance(key, datetime) else _parse(key)
+        if (
+            moment is None
+            or moment.tzinfo is None
+            or not isinstance(value, int | float)
+        ):
+            continue
+        if math.isfinite(value):
+            points.append((moment.timestamp(), max(0.0, float(value))))
+    if not points:
+        return None
+    points.sort()
+    starts = [t for t, _ in points]
+    steps = [b - a for a, b in pairwise(starts) if b > a]
+    period = min(steps) if steps else 3600.0
+    first = math.floor(starts[0] / STEP_SECONDS + 1e-9) * STEP_SECONDS
+    end = starts[-1] + period
+    n = max(1, math.ceil((end - first) / STEP_SECONDS - 1e-9))
+    out = np.full(n, np.nan)
+    for i, (t, wh) in enumerate(points):
+        until = starts[i + 1] if i + 1 < len(points) else t + period
+        until = min(until, t + period)
+        kw = wh / 1000.0 / ((until - t) / 3600.0)
+        lo = round((t - first) / STEP_SECONDS)
+        hi = round((until - first) / STEP_SECONDS)
+        out[max(lo, 0) : max(hi, 0)] = kw
+    return SlotSeries(datetime.fromtimestamp(first, UTC), _floats(out))
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def load_forecast(
@@ -230,4 +277,5 @@ __all__ = [
     "load_forecast",
     "pv_persistence_forecast",
     "slot_series",
+    "solar_forecast_series",
 ]
