@@ -265,11 +265,17 @@ def deferrable_fields(values: dict[str, Any]) -> dict[Any, Any]:
 
 
 def validate_deferrable(user_input: dict[str, Any]) -> dict[str, str]:
-    """The run time must fit in its daily window."""
+    """The run time must fit in its daily window (no run time: a plain
+    flexible load, stored without the deferrable fields)."""
     raw: Any = user_input.get(CONF_LOAD_RUN_HOURS)
     run = float(raw or 0.0)
     if run <= 0:
-        for key in (CONF_LOAD_RUN_HOURS, CONF_LOAD_WINDOW_START, CONF_LOAD_WINDOW_END):
+        for key in (
+            CONF_LOAD_RUN_HOURS,
+            CONF_LOAD_WINDOW_START,
+            CONF_LOAD_WINDOW_END,
+            CONF_LOAD_CONTIGUOUS,
+        ):
             user_input.pop(key, None)
         return {}
     user_input[CONF_LOAD_RUN_HOURS] = run
