@@ -66,5 +66,4 @@ class PlanSensor(SiteEntity, SensorEntity):
 
     def shown(self) -> Any:
         """The planning (each new one is shown)."""
-        result = self.planner.result
-        return None if result is None else result.planned_at
+        return self.planner.generation

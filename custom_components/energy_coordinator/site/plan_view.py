@@ -487,7 +487,11 @@ def _periods(
             continue
         values = [abs(power[i]) for i in range(first, last + 1)]
         top = max(values)
-        key = "period_power" if top - min(values) < 0.1 * top + 0.05 else "period_up_to"
+        # The last slot of a run may be partly used: it does not make "up to".
+        steady = values[:-1] if len(values) > 1 else values
+        key = (
+            "period_power" if top - min(steady) < 0.05 * top + 0.05 else "period_up_to"
+        )
         parts.append(words(key, start=start, end=end, power=_fmt(top, 1)))
     text = ", ".join(parts)
     if len(blocks) > MAX_PERIODS:

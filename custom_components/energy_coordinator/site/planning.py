@@ -39,6 +39,7 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_change,
@@ -73,6 +74,7 @@ from ..const import (
     DEFAULT_PLAN_HOURS,
     LOAD_FORECAST_FLAT,
     PRICE_ENTITY,
+    SIGNAL_NEW_CHARGER,
 )
 from ..energy import ChargeMode, SlotTargets
 from ..energy.horizon import SiteModel, World, replan, targets_at
@@ -182,6 +184,8 @@ class SitePlanner:
         self._entities = entities
         self._history = HistoryReader(hass, self.options)
         self.result: PlanResult | None = None
+        #: Counts the plannings (each new result, even on a frozen clock).
+        self.generation = 0
         self._listeners: list[Callable[[], None]] = []
         self._unsubs: list[Callable[[], None]] = []
         self._lp_unsubs: dict[str, Callable[[], None]] = {}
@@ -225,6 +229,13 @@ class SitePlanner:
                     self.hass, [str(soc)], self._battery_changed
                 )
             )
+        self._unsubs.append(
+            async_dispatcher_connect(
+                self.hass,
+                SIGNAL_NEW_CHARGER.format(self.site.entry_id),
+                self._charger_added,
+            )
+        )
         self._follow_loadpoints()
         self.async_request_replan()
 
@@ -323,25 +334,50 @@ class SitePlanner:
 
     @callback
     def _follow_loadpoints(self) -> None:
-        """Follow every loadpoint's settings and charger (new ones too)."""
-        seen: set[str] = set()
-        for lp_id, charger, conn in self.site.loadpoint_connectors():
-            seen.add(lp_id)
-            if lp_id not in self._lp_unsubs:
-                self._lp_unsubs[lp_id] = self.site.add_listener(
-                    self._settings_changed, lp_id
-                )
-                self._plugged[lp_id] = conn.plugged
-            watched = self._charger_unsubs.get(charger.charger_id)
+        """Follow every approved charger, and the settings of its loadpoints."""
+        system = self.site.system
+        for charger_id, charger in list(system.chargers.items()):
+            if not system.is_approved(charger_id):
+                continue
+            watched = self._charger_unsubs.get(charger_id)
             if watched is None or watched[0] is not charger:
                 if watched is not None:
                     watched[1]()
-                self._charger_unsubs[charger.charger_id] = (
+                self._charger_unsubs[charger_id] = (
                     charger,
-                    charger.add_listener(self._reported_by(charger.charger_id)),
+                    charger.add_listener(self._reported_by(charger_id)),
                 )
-        for lp_id in [lp for lp in self._lp_unsubs if lp not in seen]:
+            self._follow_connectors(charger_id)
+        known = {lp_id for lp_id, _, _ in self.site.loadpoint_connectors()}
+        for lp_id in [lp for lp in self._lp_unsubs if lp not in known]:
             self._lp_unsubs.pop(lp_id)()
+            self._plugged.pop(lp_id, None)
+
+    @callback
+    def _follow_connectors(self, charger_id: str) -> bool:
+        """Follow the settings of the charger's new loadpoints; whether a new one
+        has a vehicle plugged in."""
+        charger = self.site.system.chargers.get(charger_id)
+        if charger is None:
+            return False
+        plugged = False
+        for connector_id, conn in charger.connectors.items():
+            lp_id = f"{charger_id}/{connector_id}"
+            if lp_id in self._lp_unsubs or not self.site.is_loadpoint(
+                charger_id, connector_id
+            ):
+                continue
+            self._lp_unsubs[lp_id] = self.site.add_listener(
+                self._settings_changed, lp_id
+            )
+            self._plugged[lp_id] = conn.plugged
+            plugged = plugged or bool(conn.plugged)
+        return plugged
+
+    @callback
+    def _charger_added(self, charger_id: str) -> None:
+        self._follow_loadpoints()
+        self.async_request_replan()
 
     def _reported_by(self, charger_id: str) -> Callable[[], None]:
         @callback
@@ -360,6 +396,8 @@ class SitePlanner:
         charger = self.site.system.chargers.get(charger_id)
         if charger is None:
             return
+        if self._follow_connectors(charger_id):
+            self.async_request_replan()
         result = self.result
         for connector_id, conn in charger.connectors.items():
             lp_id = f"{charger_id}/{connector_id}"
@@ -374,7 +412,10 @@ class SitePlanner:
             soc = conn.meter.soc_percent
             if info is None or soc is None or info.soc_source == "entity":
                 continue
-            if abs(soc - self._expected_soc(info)) >= SOC_JUMP_PCT:
+            if info.soc_source != "charger" or (
+                abs(soc - self._expected_soc(info)) >= SOC_JUMP_PCT
+            ):
+                # A SoC at last (the plan assumed or estimated one), or a jump.
                 self.async_request_replan()
 
     def _relevant(self, lp_id: str) -> bool:
@@ -475,6 +516,7 @@ class SitePlanner:
         if self._closed:
             return
         self.result = result
+        self.generation += 1
         self.site.repairs.goals(_missed_goals(result, self.site.repairs.goal_ids))
         for listener in list(self._listeners):
             listener()
