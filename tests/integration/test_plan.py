@@ -148,7 +148,7 @@ async def test_explain_plan_in_plain_words(
     (charge,) = [r for r in answer["reasons"] if r["code"] == "ev_charge_cheapest"]
     assert charge["subject"] == LP
     assert charge["message"] == (
-        "SIM1: charging 01:00–04:45 at 11.0 kW: the 15 cheapest slots before "
+        "SIM1: charging 01:00\u201304:45 at 11.0 kW: the 15 cheapest slots before "
         f"07:00, 0.100 {hass.config.currency}/kWh on average."
     )
     assert answer["summary"] == answer["reasons"][0]["message"]
@@ -157,7 +157,7 @@ async def test_explain_plan_in_plain_words(
     hass.config.language = "pt-BR"
     answer = await explain_plan(hass)
     (charge,) = [r for r in answer["reasons"] if r["code"] == "ev_charge_cheapest"]
-    assert charge["message"].startswith("SIM1: carregando 01:00–04:45 a 11.0 kW: ")
+    assert charge["message"].startswith("SIM1: carregando 01:00\u201304:45 a 11.0 kW: ")
     assert answer["language"] == "pt-BR"
 
 
