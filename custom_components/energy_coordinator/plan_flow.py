@@ -186,7 +186,7 @@ def sources_schema(
         chosen = choices.get(source)
         if chosen == PRICE_FIXED:
             fields[vol.Required(fixed, default=values.get(fixed, vol.UNDEFINED))] = (
-                _number(-10, 100, 0.0001, f"{currency}/kWh")
+                _number(-10, 100, 0.001, f"{currency}/kWh")
             )
         elif chosen == PRICE_TOU:
             fields[
