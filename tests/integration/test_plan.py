@@ -17,6 +17,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
 from simulator import EV
 
 from .plan_setup import (
@@ -131,6 +134,9 @@ async def test_prices_from_a_price_entity_plan_the_cheap_night(
     short = await get_plan(hass, slots=False)
     assert "slots" not in short
     assert short["segments"] == plan["segments"]
+    # The diagnostics download carries the same (without slots).
+    diagnostics = await async_get_config_entry_diagnostics(hass, h.entry)
+    assert diagnostics["plan"] == short
 
 
 async def test_explain_plan_in_plain_words(
