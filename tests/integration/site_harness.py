@@ -241,13 +241,15 @@ class SiteHarness:
         loads: Iterable[tuple[str, float, int]] = (),
     ) -> EnergyCoordinatorConfigEntry:
         """Set the site up through the config flow, then add its loads."""
+        chosen = {
+            **SOURCES,
+            "battery_power_sign": "charging_positive",
+            **(sources or {}),
+        }
         self.entry = await self.setup_site(
             site={
-                "sources": {
-                    **SOURCES,
-                    "battery_power_sign": "charging_positive",
-                    **(sources or {}),
-                },
+                # None leaves one of the default sources out.
+                "sources": {k: v for k, v in chosen.items() if v is not None},
                 "limits": limits or {},
                 "actuators": actuators or {},
             }

@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from .plan_setup import configure_planning, get_plan
-from .site_harness import HOUSE, PV, SiteHarness, site_harness
+from .site_harness import GRID, HOUSE, PV, SiteHarness, site_harness
 
 __all__ = ["site_harness"]
 
@@ -218,3 +218,35 @@ async def test_forecast_sensors_are_added_up(
     await h.settle()
     plan = await get_plan(hass)
     assert plan["slots"][0]["pv_kw"] == pytest.approx(5.5)
+
+
+async def test_derived_house_load_leaves_ev_charging_out(
+    recorder_mock: Recorder, site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    """No house sensor: the load is grid + PV (no battery) less what the chargers
+    drew, so last week's evening charging is not tomorrow's house load."""
+    h = site_harness
+    await hass.config.async_set_time_zone(TZ)
+    await h.start(sources={"house_power_entity": None})
+    await h.charger(session=False)
+    now = dt_util.utcnow()
+    hours = list(_hours_back(now, 21))
+
+    def ev_w(hour: datetime) -> float:
+        return 7000.0 if _house_w(hour) > 1000 else 0.0
+
+    # The grid meter saw a flat 300 W house plus the car on weekday evenings.
+    _import(hass, GRID, "W", [(t, 300.0 + ev_w(t)) for t in hours])
+    _import(hass, PV, "kW", [(t, 0.0) for t in hours])
+    _import(hass, "sensor.sim1_power", "W", [(t, ev_w(t)) for t in hours])
+    await async_wait_recording_done(hass)
+    await configure_planning(hass, h.entry, load_forecast="history")
+
+    plan = await get_plan(hass)
+    evening = [
+        s
+        for s in plan["slots"]
+        if dt_util.as_local(dt_util.parse_datetime(s["start"])).hour == 19  # type: ignore[arg-type]
+    ]
+    assert evening
+    assert [s["load_kw"] for s in evening] == pytest.approx([0.3] * len(evening))
