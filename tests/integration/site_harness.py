@@ -244,9 +244,13 @@ class SiteHarness:
         self.entry = await self.setup_site(
             site={
                 "sources": {
-                    **SOURCES,
-                    "battery_power_sign": "charging_positive",
-                    **(sources or {}),
+                    key: value
+                    for key, value in {
+                        **SOURCES,
+                        "battery_power_sign": "charging_positive",
+                        **(sources or {}),
+                    }.items()
+                    if value is not None  # None: leave that source out
                 },
                 "limits": limits or {},
                 "actuators": actuators or {},
