@@ -18,14 +18,23 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ocpp.exceptions import OCPPError
-from ocpp.messages import Call, MessageType, unpack
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
+from ocpp.exceptions import InternalError, OCPPError
+from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
+from ocpp.messages import _validate_payload as _library_validation
 from websockets.exceptions import ConnectionClosed
 
 from .commands import (
@@ -76,6 +85,17 @@ FRAME_LOGGER.addFilter(_FramesAtDebug())
 MAX_FRAME_CHARS = 64 * 1024
 
 
+def validate(message: Call | CallResult, ocpp_version: str) -> None:
+    """Check a frame's payload against its OCPP schema, here and now.
+
+    The `ocpp` library's own validator and error codes (FormatViolation,
+    PropertyConstraintViolation, ...), run inline; the library's `validate_payload`
+    runs it in an executor thread unless `ocpp.messages.ASYNC_VALIDATION` is
+    turned off for the whole process, which other OCPP users in HA must not see.
+    """
+    _library_validation(message, ocpp_version)
+
+
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -100,18 +120,12 @@ class ChargePointLink(abc.ABC):
     # Provided by the ocpp library's ChargePoint.
     id: str
     _ocpp_version: str
+    _response_timeout: float
+    _call_lock: asyncio.Lock
+    _call_result: Any  # the version's call_result module
+    route_map: dict[str, dict[str, Any]]
 
     if TYPE_CHECKING:
-
-        async def call(
-            self,
-            payload: Any,
-            suppress: bool = True,
-            unique_id: str | None = None,
-            skip_schema_validation: bool = False,
-        ) -> Any: ...
-
-        async def _handle_call(self, msg: Call) -> Any: ...
 
         async def _send(self, message: str) -> None: ...
 
@@ -131,6 +145,8 @@ class ChargePointLink(abc.ABC):
         self.system = system
         self.connection = connection
         self._tasks: set[asyncio.Task[Any]] = set()
+        # unique id -> the answer awaited for our CALL (one at a time, OCPP-J)
+        self._awaiting: dict[str, asyncio.Future[CallResult | CallError]] = {}
 
     # Framing ------------------------------------------------------------------
 
@@ -200,7 +216,35 @@ class ChargePointLink(abc.ABC):
             except ConnectionClosed:
                 pass
         else:
-            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+            waiting = self._awaiting.get(str(msg.unique_id))
+            if waiting is None or waiting.done():
+                _LOGGER.debug("%s: answer %s not awaited", self.id, msg.unique_id)
+            else:
+                waiting.set_result(msg)
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Answer one CALL with its `@on` handler (the version checked the action).
+
+        The payload is validated against the OCPP schema before the handler runs,
+        and the answer before it is sent, inline: the library would do it in an
+        executor thread (unless reconfigured for the whole process), and a thread
+        hop per frame costs more than the validation.
+        """
+        validate(msg, self._ocpp_version)
+        handler = self.route_map[msg.action]["_on_action"]
+        try:
+            response = handler(**camel_to_snake_case(msg.payload))
+            if inspect.isawaitable(response):
+                response = await response
+        except (OCPPError, ConnectionClosed):
+            raise
+        except Exception as err:  # our bug: the charger gets an InternalError
+            _LOGGER.exception("%s: handling %s failed", self.id, msg.action)
+            raise InternalError(description="Internal error") from err
+        payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        result = msg.create_call_result(payload)
+        validate(result, self._ocpp_version)
+        await self._send(result.to_json())
 
     def spawn(self, coro: Any) -> None:
         """Run a follow-up (a call to the charger) after answering its frame."""
@@ -214,20 +258,46 @@ class ChargePointLink(abc.ABC):
     async def request(
         self, payload: Any, accepted: tuple[str, ...] | None = ("Accepted",)
     ) -> Any:
-        """Send a CALL; raise our errors on time-out, CALLERROR or a refusal."""
+        """Send a CALL and return the charger's answer (its call_result payload).
+
+        Raises our errors on time-out, CALLERROR (NotImplemented / NotSupported:
+        `CommandNotSupported`), a lost connection, an answer that is not valid
+        OCPP, or a status not in `accepted`. Request and answer are validated
+        inline against the OCPP schemas (see `_handle_call`).
+        """
         action = type(payload).__name__
+        message = Call(
+            unique_id=str(uuid.uuid4()),
+            action=action,
+            payload=remove_nones(snake_to_camel_case(serialize_as_dict(payload))),
+        )
         try:
-            result = await self.call(payload, suppress=False)
-        except TimeoutError as err:
-            raise CommandTimeout(self.id, action) from err
+            validate(message, self._ocpp_version)
         except OCPPError as err:
-            if err.code in NOT_SUPPORTED_CODES:
-                raise CommandNotSupported(self.id, action, err.code) from err
             raise CommandFailed(
                 self.id, action, short_detail(f"{err.code}: {err.description}")
             ) from err
-        except ConnectionClosed as err:
-            raise CommandFailed(self.id, action, "connection closed") from err
+        answer = await self._exchange(message)
+        if isinstance(answer, CallError):
+            code = str(answer.error_code)
+            FRAME_LOGGER.debug("%s: %s answered %s", self.id, action, code)
+            if code in NOT_SUPPORTED_CODES:
+                raise CommandNotSupported(self.id, action, code)
+            raise CommandFailed(
+                self.id, action, short_detail(f"{code}: {answer.error_description}")
+            )
+        answer.action = action
+        try:
+            validate(answer, self._ocpp_version)
+        except OCPPError as err:
+            raise CommandFailed(
+                self.id,
+                action,
+                short_detail(f"invalid answer: {err.code}: {err.description}"),
+            ) from err
+        result = getattr(self._call_result, action)(
+            **camel_to_snake_case(answer.payload)
+        )
         if accepted is not None:
             status = getattr(result, "status", None)
             status = getattr(status, "value", status)
@@ -271,6 +341,23 @@ class ChargePointLink(abc.ABC):
                 conn.current_limit_a, conn.power_limit_w = None, float(limit.value)
             conn.limit_phases = limit.phases
         self.charger.notify()
+
+    async def _exchange(self, message: Call) -> CallResult | CallError:
+        """Send one CALL and wait for its answer (one CALL at a time, OCPP-J)."""
+        action = message.action
+        async with self._call_lock:
+            waiting = asyncio.get_running_loop().create_future()
+            self._awaiting[message.unique_id] = waiting
+            try:
+                await self._send(message.to_json())
+                async with asyncio.timeout(self._response_timeout):
+                    return await waiting
+            except TimeoutError as err:
+                raise CommandTimeout(self.id, action) from err
+            except ConnectionClosed as err:
+                raise CommandFailed(self.id, action, "connection closed") from err
+            finally:
+                del self._awaiting[message.unique_id]
 
     @abc.abstractmethod
     async def start_charging(self, connector_id: int, id_tag: str) -> None:

@@ -39,9 +39,6 @@ from .sessions import ChargerRecord, EnergyTotal, SessionStore, TagRecord
 
 _LOGGER = logging.getLogger(__name__)
 
-# Validate frames inline: a thread hop per frame costs more than the validation.
-ocpp.messages.ASYNC_VALIDATION = False
-
 #: Frames above this size close the connection (1009) at the websocket layer.
 MAX_WS_FRAME = 1024 * 1024
 
