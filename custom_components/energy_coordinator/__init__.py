@@ -37,7 +37,8 @@ from .const import (
     RESPONSE_TIMEOUT,
     SUBENTRY_FLEXIBLE_LOAD,
 )
-from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagPolicy
+from .csms.config import CentralSystemConfig, ChargerPolicy, TagPolicy
+from .csms.server import CentralSystem
 from .csms.sessions import SessionStore, StoreVersionError
 from .identifiers import async_migrate_registries, charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry, HassHooks, RuntimeData

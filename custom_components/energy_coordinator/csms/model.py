@@ -234,9 +234,7 @@ class ChargerState:
         # may work now (a caller that backed off retries at once when this changes).
         self.link_epoch = 0
         self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
-        # 2.0.1 remoteStartId -> the id tag we asked the station to start with (its
-        # TransactionEvent may carry only the id).
-        self.remote_starts: dict[int, str] = {}
+
         self._listeners: list[Listener] = []
         self._connector_listeners: list[Callable[[int], None]] = []
 
