@@ -20,9 +20,9 @@ from ocpp.v16 import call
 from websockets.asyncio.client import connect
 
 from custom_components.energy_coordinator.csms import link, server
+from tests.fake_charge_point import fake_charger
 
 from .conftest import CsmsFactory
-from .ocpp16_client import fake_charger
 
 
 @contextmanager

@@ -32,9 +32,9 @@ from simulator import (
     ChargePoint201,
     SimulatedChargePoint,
 )
+from tests.fake_charge_point import wait_until
 
 from .conftest import CsmsFactory
-from .ocpp16_client import wait_until
 
 VERSIONS = [ChargePoint16, ChargePoint201]
 LIMIT = ChargingLimit(value=10.0, connector_id=1)
