@@ -24,6 +24,15 @@ from .commands import CommandHandling
 SUPPORTED_FEATURE_PROFILES = (
     "Core,SmartCharging,LocalAuthListManagement,RemoteTrigger,FirmwareManagement"
 )
+#: The configuration keys of the Smart Charging feature profile.
+SMART_CHARGING_KEYS = frozenset(
+    {
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleAllowedChargingRateUnit",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+    }
+)
 MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
     "Current.Offered,SoC"

@@ -23,7 +23,6 @@ from custom_components.energy_coordinator.csms.commands import (
     CommandRejected,
     LimitPurpose,
 )
-from custom_components.energy_coordinator.csms.ocpp16 import SMART_CHARGING_KEYS
 from custom_components.energy_coordinator.csms.server import CentralSystem
 from simulator import (
     ERROR,
@@ -33,6 +32,7 @@ from simulator import (
     ChargePoint201,
     SimulatedChargePoint,
 )
+from simulator.runner import apply_quirks
 from tests.fake_charge_point import wait_until
 
 from .conftest import CsmsFactory
@@ -63,7 +63,7 @@ async def simulated(
         connectors=connectors,
     )
     if isinstance(cp, ChargePoint16) and smart is None:
-        cp.unreported_keys |= {"SupportedFeatureProfiles", *SMART_CHARGING_KEYS}
+        apply_quirks(cp, ["no-feature-list"])
     elif isinstance(cp, ChargePoint16) and not smart:
         cp.feature_profiles = "Core,LocalAuthListManagement"
     await cp.start()
