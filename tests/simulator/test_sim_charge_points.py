@@ -1047,9 +1047,8 @@ def test_quirks_make_awkward_chargers() -> None:
     from simulator.base import NOT_IMPLEMENTED
     from simulator.runner import apply_quirks
 
-    args = build_parser().parse_args(
-        ["--quirk", "no-smart-charging", "--quirk", "no-feature-list"]
-    )
+    quirks = ["--quirk", "no-smart-charging", "--quirk", "no-feature-list"]
+    args = build_parser().parse_args(["--url", "ws://127.0.0.1:1", *quirks])
     cp16 = ChargePoint16("Q16", "ws://127.0.0.1:1")
     apply_quirks(cp16, args.quirk)
     assert cp16.responses["SetChargingProfile"] == NOT_IMPLEMENTED
