@@ -23,7 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus, OcppVersion
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -100,7 +100,7 @@ async def async_setup_entry(
             for description in CONNECTOR_BINARY_SENSORS
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, charger_sensors, connector_sensors
     )
 

@@ -24,7 +24,7 @@ from .csms.commands import ResetKind
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -91,7 +91,7 @@ async def async_setup_entry(
             for description in CONNECTOR_BUTTONS
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, charger_buttons, connector_buttons
     )
 

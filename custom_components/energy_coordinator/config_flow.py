@@ -44,7 +44,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from . import build_ssl_context
+from .central_system import build_ssl_context
 from .const import (
     BATTERY_SIGN_CHARGING_POSITIVE,
     BATTERY_SIGN_DISCHARGING_POSITIVE,

@@ -20,6 +20,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
+from .entity_index import EntityIndex
 from .identifiers import charger_device_id, charger_unique_id, connector_device_id
 
 if TYPE_CHECKING:
@@ -150,6 +151,16 @@ class ChargerEntity(Entity):
         self._last_shown = (self.available, self.shown())
         remove: Callable[[], None] = self.charger.add_listener(self._charger_changed)
         self.async_on_remove(remove)
+        if (entry := self.platform.config_entry) is not None:
+            index: EntityIndex = entry.runtime_data.entities
+            self.async_on_remove(
+                index.add_charger(
+                    self.charger.charger_id,
+                    self.connector_id or 0,
+                    self.entity_description.key,
+                    self.entity_id,
+                )
+            )
 
     @callback
     def _charger_changed(self) -> None:

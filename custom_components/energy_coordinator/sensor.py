@@ -43,9 +43,9 @@ from homeassistant.util import dt as dt_util
 
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
-from .site_sensor import async_setup_site_sensors
+from .site_sensor import async_setup_site_sensors, loadpoint_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -304,8 +304,13 @@ async def async_setup_entry(
             for description in CONNECTOR_SENSORS
         ]
 
-    async_setup_charger_platform(
-        hass, entry, async_add_entities, charger_sensors, connector_sensors
+    async_setup_tracked_entities(
+        hass,
+        entry,
+        async_add_entities,
+        charger_sensors,
+        connector_sensors,
+        loadpoint_sensors,
     )
     async_setup_site_sensors(hass, entry, async_add_entities)
 

@@ -40,6 +40,7 @@ from .csms.model import ChargerState, OcppVersion
 from .csms.server import CentralSystem
 from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
+from .site.commands import ChargerCommands
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_CONNECTOR_ID = "connector_id"
@@ -273,6 +274,11 @@ class ChargerTarget:
         with command_errors():
             return await command(self.system.link(self.charger_id))
 
+    async def command[T](self, command: Callable[[ChargerCommands], Awaitable[T]]) -> T:
+        """Run a person's charging command through the site, errors translated."""
+        with command_errors():
+            return await command(self.entry.runtime_data.site.commands)
+
 
 def _loaded_entry(
     hass: HomeAssistant, entry_id: str
@@ -335,7 +341,7 @@ def _location(value: str) -> str:
 # Charger commands ----------------------------------------------------------------
 
 
-async def _start_charging(call: ServiceCall) -> None:
+async def _start_charging(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     connector_id = target.connector(call.data.get(ATTR_CONNECTOR_ID))
     id_tag = call.data.get(ATTR_ID_TAG) or target.system.config.remote_id_tag
@@ -346,10 +352,14 @@ async def _start_charging(call: ServiceCall) -> None:
     )
     if len(id_tag) > longest:
         raise _invalid("invalid_id_tag", id_tag=id_tag, max=longest)
-    await target.send(lambda link: link.start_charging(connector_id, id_tag))
+    return _json(
+        await target.command(
+            lambda commands: commands.start(target.charger_id, connector_id, id_tag)
+        )
+    )
 
 
-async def _stop_charging(call: ServiceCall) -> None:
+async def _stop_charging(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     connector_id = target.connector(call.data.get(ATTR_CONNECTOR_ID))
     connector = target.charger.connectors.get(connector_id)
@@ -357,10 +367,14 @@ async def _stop_charging(call: ServiceCall) -> None:
         raise _invalid(
             "no_transaction", charger=target.charger_id, connector_id=connector_id
         )
-    await target.send(lambda link: link.stop_charging(connector_id))
+    return _json(
+        await target.command(
+            lambda commands: commands.stop(target.charger_id, connector_id)
+        )
+    )
 
 
-async def _set_current_limit(call: ServiceCall) -> None:
+async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     value: float = call.data[ATTR_LIMIT]
     if not math.isfinite(value) or value < 0:
@@ -382,16 +396,24 @@ async def _set_current_limit(call: ServiceCall) -> None:
         duration_s=call.data.get(ATTR_DURATION),
         purpose=purpose,
     )
-    await target.send(lambda link: link.set_charging_limit(limit))
+    return _json(
+        await target.command(
+            lambda commands: commands.set_limit(target.charger_id, limit)
+        )
+    )
 
 
-async def _clear_current_limit(call: ServiceCall) -> None:
+async def _clear_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     # Without a connector, every limit we set on the charger goes.
     connector_id = target.connector(
         call.data.get(ATTR_CONNECTOR_ID), whole_charger=True, default=0
     )
-    await target.send(lambda link: link.clear_charging_limit(connector_id))
+    return _json(
+        await target.command(
+            lambda commands: commands.clear_limit(target.charger_id, connector_id)
+        )
+    )
 
 
 async def _reset(call: ServiceCall) -> None:
@@ -590,18 +612,22 @@ _ACTIONS: dict[str, tuple[_Handler, vol.Schema, SupportsResponse]] = {
     SERVICE_START_CHARGING: (
         _start_charging,
         START_CHARGING_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
-    SERVICE_STOP_CHARGING: (_stop_charging, CONNECTOR_SCHEMA, SupportsResponse.NONE),
+    SERVICE_STOP_CHARGING: (
+        _stop_charging,
+        CONNECTOR_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    ),
     SERVICE_SET_CURRENT_LIMIT: (
         _set_current_limit,
         SET_CURRENT_LIMIT_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
     SERVICE_CLEAR_CURRENT_LIMIT: (
         _clear_current_limit,
         CONNECTOR_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
     SERVICE_RESET: (_reset, RESET_SCHEMA, SupportsResponse.NONE),
     SERVICE_UNLOCK: (_unlock, CONNECTOR_SCHEMA, SupportsResponse.NONE),

@@ -593,7 +593,9 @@ async def test_unanswered_command_raises_translated_error(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """A charger that does not answer in time: a translated time-out error."""
-    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.2):
+    with patch(
+        "custom_components.energy_coordinator.central_system.RESPONSE_TIMEOUT", 0.2
+    ):
         entry = await setup_site()
     system = entry.runtime_data.system
     async with fake_charger(system, CP) as charger:

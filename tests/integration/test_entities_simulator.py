@@ -150,7 +150,7 @@ async def test_session_from_home_assistant(
     assert session > 0
     assert total >= session
     assert value(hass, "sensor", f"{CP}_2_session_duration") == "0"
-    # The status follows in its own frame, after the transaction's end.
+    # The status follows in its own StatusNotification, after the stop.
     await sim.wait_until(
         lambda: value(hass, "sensor", f"{CP}_2_connector_status") != "charging"
     )

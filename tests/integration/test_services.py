@@ -179,12 +179,20 @@ def device_id(
 async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     """Every action is registered, the ones with data support responses."""
     services = hass.services.async_services_for_domain(DOMAIN)
-    site_actions = {"coordinate", "get_status"}
+    site_actions = {"coordinate", "get_status", "get_chargers"}
     assert set(services) == set(_ACTIONS) | site_actions
     only = {"get_configuration", "get_composite_schedule", "list_id_tags"}
-    for name in only | {"get_sessions"}:
+    for name in only | {"get_sessions", "get_status", "get_chargers"}:
         assert hass.services.supports_response(DOMAIN, name).value == "only"
-    for name in ("set_configuration", "request_diagnostics", "data_transfer"):
+    for name in (
+        "set_configuration",
+        "request_diagnostics",
+        "data_transfer",
+        "start_charging",
+        "stop_charging",
+        "set_current_limit",
+        "clear_current_limit",
+    ):
         assert hass.services.supports_response(DOMAIN, name).value == "optional"
     assert hass.services.supports_response(DOMAIN, "unlock").value == "none"
 
@@ -276,6 +284,8 @@ async def test_start_and_stop_charging(
     await wait_for(lambda: connector.transaction is not None)
     assert connector.transaction is not None
     transaction_id = int(connector.transaction.transaction_id)
+    # The charger learns its transaction id from our answer a moment later.
+    await wait_for(lambda: cp.connectors[1].transaction_id == transaction_id)
 
     received = Received(cp)
     await call(hass, "stop_charging", {"device_id": device_id, "connector_id": 1})
@@ -820,7 +830,9 @@ async def test_timeout(
     hass: HomeAssistant, setup_site: SetupSite, start_charger: StartCharger
 ) -> None:
     """A charger that does not answer in time gives a translated time-out."""
-    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.3):
+    with patch(
+        "custom_components.energy_coordinator.central_system.RESPONSE_TIMEOUT", 0.3
+    ):
         entry = await setup_site()
     cp = await start_charger(entry)
     device = charger_device(hass, entry, "CP1")
@@ -873,6 +885,7 @@ def test_descriptions_match_schemas() -> None:
     schemas |= {
         "coordinate": site_services.COORDINATE_SCHEMA,
         "get_status": site_services.STATUS_SCHEMA,
+        "get_chargers": site_services.STATUS_SCHEMA,
     }
     assert set(described) == set(schemas)
     languages = {

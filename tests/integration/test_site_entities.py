@@ -678,7 +678,7 @@ async def test_solar_energy_restored_on_the_same_day_only(
 
 
 async def test_coordinator_status_and_battery_command(
-    hass: HomeAssistant, setup_site: SetupSite
+    hass: HomeAssistant, setup_site: SetupSite, freezer: FrozenDateTimeFactory
 ) -> None:
     """The status follows each coordination; the battery command can be chosen."""
     script_calls = async_mock_service(hass, "script", "turn_on")
@@ -702,16 +702,37 @@ async def test_coordinator_status_and_battery_command(
         DOMAIN, "coordinate", {"dry_run": False}, blocking=True, return_response=True
     )
     status = state(hass, "sensor", uid(entry, "coordinator_status"))
-    codes = [reason["code"] for reason in response["explanation"]]
+    codes = sorted({reason["code"] for reason in response["explanation"]})
     assert status.attributes["codes"] == codes
     assert status.attributes["explanation"] == response["explanation"]
-    assert status.attributes["actions"] == response["actions"]
+    assert status.attributes["battery"] == response["actions"]["battery"]
+    assert status.attributes["loads"] == response["actions"]["loads"]
     messages = [reason["message"] for reason in response["explanation"]]
-    assert status.state in messages
-    assert len(status.state) <= 255
+    assert status.attributes["summary"] in messages
+    # The state is what the site is doing, one of a few translated words.
+    assert status.state == "idle"
+    assert status.attributes["options"] == [
+        "fallback",
+        "grid_limited",
+        "charging",
+        "waiting_for_surplus",
+        "idle",
+    ]
     assert status.attributes["friendly_name"] == "Home Coordinator status"
     decided = state(hass, "sensor", uid(entry, "last_decision"))
     assert dt_util.parse_datetime(decided.state) == site.last.at.replace(microsecond=0)
+    assert decided.attributes["friendly_name"] == "Home Last change of decision"
+
+    # The same decision again: nothing new for the logbook or the recorder.
+    freezer.tick(10)
+    await hass.services.async_call(
+        DOMAIN, "coordinate", {"dry_run": False}, blocking=True, return_response=True
+    )
+    assert state(hass, "sensor", uid(entry, "last_decision")).state == decided.state
+    assert (
+        state(hass, "sensor", uid(entry, "coordinator_status")).last_changed
+        == status.last_changed
+    )
     assert float(state(hass, "sensor", uid(entry, "shed_power")).state) == 0
     # The coordination decided the battery again: the manual command is replaced.
     assert response["actions"]["battery"]["mode"] != "charge"

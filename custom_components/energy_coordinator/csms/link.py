@@ -351,17 +351,20 @@ class ChargePointLink(abc.ABC):
     ) -> None:
         """Send a SetChargingProfile for `limit`; once accepted the targets show it.
 
-        Not sent to a charger known not to take profiles (`accepts_limits`); a
-        charger that answers NotImplemented or NotSupported is known so from then
-        on, until it connects or boots again. Unknown chargers are tried.
+        Not sent to a charger whose configuration says it has no smart charging
+        (`supports_smart_charging` False). A NotImplemented or NotSupported answer
+        is remembered (`limits_refused`, until it connects or boots again), but
+        each new request is still sent: when to ask again is the caller's policy
+        (the site backs off). Unknown chargers are tried.
 
         A Rejected answer counts against each target (`rejected_limits`, so that
         a charger that keeps refusing can be told from one that refused once); an
         accepted one resets the count.
         """
-        if self.charger.accepts_limits is False:
-            reason = self.charger.limits_refused or "no smart charging"
-            raise CommandNotSupported(self.id, "SetChargingProfile", reason)
+        if self.charger.supports_smart_charging is False:
+            raise CommandNotSupported(
+                self.id, "SetChargingProfile", "no smart charging"
+            )
         try:
             await self.request(payload)
         except CommandNotSupported as err:

@@ -38,6 +38,14 @@ from .link import ChargePointLink, utcnow
 from .model import ChargerInfo, ChargerState, OcppVersion
 from .sessions import ChargerRecord, SessionStore, TagRecord
 
+__all__ = [
+    "CentralSystem",
+    "CentralSystemConfig",
+    "CentralSystemHooks",
+    "ChargerPolicy",
+    "TagPolicy",
+]
+
 _LOGGER = logging.getLogger(__name__)
 
 #: Frames above this size close the connection (1009) at the websocket layer.

@@ -1,10 +1,12 @@
-"""Creating the entities of chargers and connectors as they become known.
+"""Creating the entities of chargers, connectors and EV loadpoints as they appear.
 
-Every entity platform (sensor, binary_sensor, switch, number, button) hands
-`async_setup_charger_platform` two factories: one for a charger's own entities and one
-for a connector's. This module calls them for every charger already added when the
-entry loads, for every charger added later (the `SIGNAL_NEW_CHARGER` dispatcher
-signal) and for every connector a charger reports, including ones that appear later.
+The one tracker for entities that appear at runtime. Every entity platform hands
+`async_setup_tracked_entities` up to three factories: one for a charger's own
+entities, one for a connector's, and one for the EV loadpoint of a connector (only
+used while the site coordinates EVs). This module calls them for every charger
+already approved when the entry loads, for every charger added later (the
+`SIGNAL_NEW_CHARGER` dispatcher signal) and for every connector a charger reports,
+including ones that appear later.
 
 A charger with one connector shows everything on one device; when a second connector
 appears, the first connector's entities are moved onto their own connector device
@@ -27,6 +29,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
@@ -36,9 +39,11 @@ from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerState
 from .entity import ChargerEntity, charger_device_info, connector_device_info
 from .runtime import EnergyCoordinatorConfigEntry
+from .site import SiteCoordinator
 
 type ChargerFactory = Callable[[ChargerState], Iterable[ChargerEntity]]
 type ConnectorFactory = Callable[[ChargerState, int], Iterable[ChargerEntity]]
+type LoadpointFactory = Callable[[SiteCoordinator, ChargerState, int], Iterable[Entity]]
 
 
 @dataclass
@@ -51,6 +56,7 @@ class _Tracked:
         default_factory=dict
     )
     split: bool = False  # connector entities live on connector devices
+    loadpoints: set[int] = field(default_factory=set)  # connectors with EV entities
     remove_listener: Callable[[], None] | None = None
     # Entities waiting for their charger to report what they show.
     waiting: list[ChargerEntity] = field(default_factory=list)
@@ -65,15 +71,19 @@ class _Tracked:
 
 
 @callback
-def async_setup_charger_platform(
+def async_setup_tracked_entities(
     hass: HomeAssistant,
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     charger_entities: ChargerFactory | None = None,
     connector_entities: ConnectorFactory | None = None,
+    loadpoint_entities: LoadpointFactory | None = None,
 ) -> None:
-    """Add the platform's entities for every charger and connector, now and later."""
+    """Add the platform's entities for every charger, connector and loadpoint."""
     system = entry.runtime_data.system
+    site = entry.runtime_data.site
+    if not site.coordinates_evs:
+        loadpoint_entities = None
     devices = dr.async_get(hass)
     registry = er.async_get(hass)
     domain = async_get_current_platform().domain
@@ -118,11 +128,20 @@ def async_setup_charger_platform(
             item.remove_waiting = None
 
     @callback
+    def add_loadpoint(item: _Tracked, connector_id: int) -> None:
+        if loadpoint_entities is None or connector_id in item.loadpoints:
+            return
+        item.loadpoints.add(connector_id)
+        ensure_devices(item.charger)
+        async_add_entities(list(loadpoint_entities(site, item.charger, connector_id)))
+
+    @callback
     def add_connector(item: _Tracked, connector_id: int) -> None:
         charger = item.charger
-        if connector_entities is None or connector_id < 1:
+        if connector_id < 1:
             return
-        if connector_id in item.connectors:
+        add_loadpoint(item, connector_id)
+        if connector_entities is None or connector_id in item.connectors:
             return
         ensure_devices(charger)
         split = len(charger.connectors) > 1
