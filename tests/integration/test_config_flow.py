@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -22,14 +20,12 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint as ClientChargePoint16
-from ocpp.v16 import call
-from ocpp.v16.enums import Action, RegistrationStatus
+from ocpp.v16.enums import RegistrationStatus
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from custom_components.energy_coordinator.const import DOMAIN
+from tests.fake_charge_point import fake_charge_point, wait_until
 
 from .conftest import SetupSite, free_port, ocpp_url
 
@@ -315,63 +311,35 @@ async def test_reconfigure(hass: HomeAssistant, setup_site: SetupSite) -> None:
     assert entry.runtime_data.system.config.charger_policy == "ask"
 
 
-class _BootingCharger(ClientChargePoint16):  # type: ignore[misc]
-    """A 1.6 charger that boots and reboots when asked."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.boot_statuses: list[str] = []
-        self.triggered = asyncio.Event()
-
-    async def boot(self) -> str:
-        result = await self.call(
-            call.BootNotification(
-                charge_point_vendor="Acme", charge_point_model="Wallbox 1"
-            )
-        )
-        self.boot_statuses.append(result.status)
-        return str(result.status)
-
-    @on(Action.trigger_message)
-    def on_trigger(self, requested_message: str, **kwargs: Any) -> Any:
-        from ocpp.v16 import call_result
-
-        self.triggered.set()
-        return call_result.TriggerMessage(status="Accepted")
-
-
 async def test_unknown_charger_is_discovered_and_added(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """Under `ask` a new charger is Pending until the owner adds it."""
     entry = await setup_site(charger_policy="ask")
-    async with connect(ocpp_url(entry, "NEW1"), subprotocols=["ocpp1.6"]) as ws:
-        charger = _BootingCharger("NEW1", ws)
-        task = asyncio.create_task(charger.start())
-        try:
-            assert await charger.boot() == RegistrationStatus.pending
-            await hass.async_block_till_done()
-            flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-            assert len(flows) == 1
-            flow = flows[0]
-            assert flow["step_id"] == "confirm_charger"
-            assert flow["context"]["title_placeholders"] == {"charger_id": "NEW1"}
-            # A second boot does not ask twice.
-            assert await charger.boot() == RegistrationStatus.pending
-            await hass.async_block_till_done()
-            assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+    url = ocpp_url(entry, "NEW1").rsplit("/", 1)[0]
+    async with fake_charge_point(url, "NEW1") as charger:
+        assert (await charger.boot()).status == RegistrationStatus.pending
+        await hass.async_block_till_done()
+        flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert len(flows) == 1
+        flow = flows[0]
+        assert flow["step_id"] == "confirm_charger"
+        assert flow["context"]["title_placeholders"] == {"charger_id": "NEW1"}
+        # A second boot does not ask twice.
+        assert (await charger.boot()).status == RegistrationStatus.pending
+        await hass.async_block_till_done()
+        assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
 
-            result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-            assert result["type"] is FlowResultType.ABORT
-            assert result["reason"] == "charger_added"
-            # We ask the charger to boot again, and now it is accepted.
-            await asyncio.wait_for(charger.triggered.wait(), 5)
-            assert await charger.boot() == RegistrationStatus.accepted
-            assert entry.runtime_data.system.is_approved("NEW1")
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "charger_added"
+        # We ask the charger to boot again, and now it is accepted.
+        await wait_until(lambda: charger.frames("TriggerMessage"))
+        assert charger.last("TriggerMessage") == {
+            "requestedMessage": "BootNotification"
+        }
+        assert (await charger.boot()).status == RegistrationStatus.accepted
+        assert entry.runtime_data.system.is_approved("NEW1")
     # Approval is durable: after a reload the charger is accepted at once.
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

@@ -281,7 +281,7 @@ async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> No
     """A loadpoint's vehicle SoC source and priority are set in the options."""
     from ocpp.v16 import call
 
-    from tests.csms.ocpp16_client import fake_charger
+    from tests.fake_charge_point import fake_charger
 
     hass.states.async_set("sensor.car_soc", "64", {"unit_of_measurement": "%"})
     hass.states.async_set("sensor.car_range", "300", {"unit_of_measurement": "km"})

@@ -37,7 +37,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
-from tests.csms.ocpp16_client import FakeCharger, fake_charger
+from tests.fake_charge_point import FakeChargePoint, fake_charger
 
 from .conftest import SetupSite, charger_ident, charger_uid, site_entry_id
 
@@ -111,7 +111,9 @@ def grid_only(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
     return {"sources": {"grid_power_entity": "sensor.grid"}}
 
 
-async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) -> None:
+async def booted(
+    hass: HomeAssistant, charger: FakeChargePoint, *connectors: int
+) -> None:
     """Boot the charger and report its connectors as Available."""
     await charger.boot()
     for connector_id in (0, *(connectors or (1,))):

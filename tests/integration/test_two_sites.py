@@ -22,7 +22,7 @@ from custom_components.energy_coordinator.identifiers import (
     connector_device_id,
     loadpoint_device_id,
 )
-from tests.csms.ocpp16_client import fake_charger
+from tests.fake_charge_point import fake_charger
 
 from .conftest import SetupSite
 
