@@ -91,6 +91,9 @@ TARGETS = {
 CYCLE_TARGET_MS = 20.0
 #: A charger's limit may exceed its fair share by this much (its current step).
 SHARE_TOLERANCE_A = 1.0
+#: A state of the chargers' limits shorter than this is one cycle's profiles in
+#: flight, not a limit in force (reported apart by the limit check).
+TRANSIENT_S = 0.5
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -648,6 +651,16 @@ class Snapshot:
     charging: int
     max_a: float
     min_nonzero_a: float
+    #: How long this state lasted in all (from its first to its next change).
+    lasts_s: float = 0.0
+
+    def same_state(self, other: Snapshot) -> bool:
+        return (self.line_a, self.charging, self.max_a, self.min_nonzero_a) == (
+            other.line_a,
+            other.charging,
+            other.max_a,
+            other.min_nonzero_a,
+        )
 
 
 def limit_snapshots(
@@ -687,6 +700,15 @@ def limit_snapshots(
                 min_nonzero_a=min(nonzero, default=0.0),
             )
         )
+    # Runs of the same state: each snapshot gets the whole run's duration.
+    run_start = 0
+    for i in range(1, len(snaps) + 1):
+        if i < len(snaps) and snaps[i].same_state(snaps[run_start]):
+            continue
+        until = snaps[i].t if i < len(snaps) else max(times, default=snaps[-1].t)
+        for snap in snaps[run_start:i]:
+            snap.lasts_s = max(0.0, until - snaps[run_start].t)
+        run_start = i
     return snaps
 
 
@@ -701,51 +723,68 @@ def check_limits(
     limit_after: float,
     within_s: float,
     house_a: float = 0.0,
+    transient_s: float = TRANSIENT_S,
 ) -> dict[str, Any]:
     """Every charger's limit within its share of the grid limit, from the chargers'
     own records: before the change under the old limit, from `within_s` after it
     under the new one, and nobody above the fair share (the new limit divided by
-    the chargers allowed to charge, at least the minimum current). `house_a`, the
-    building's load as the site bounds it (all on one line), gives the grid
-    current of the worst line too (reported, not checked)."""
+    the chargers allowed to charge, at least the minimum current).
+
+    The check counts states that lasted `transient_s` or longer; shorter ones are a
+    cycle's profiles in flight (one charger raised before another was cut) and are
+    reported apart (`momentary_*`). `house_a`, the building's load as the site
+    bounds it (all on one line), gives the grid current of the worst line too
+    (reported, not checked)."""
     start, end = window
     deadline = change_at + within_s
     snaps = limit_snapshots(logs, max_current_a, [start, change_at, deadline, end])
-    before = [s for s in snaps if start <= s.t < change_at]
-    after = [s for s in snaps if deadline <= s.t <= end]
+    lasting = [s for s in snaps if s.lasts_s >= transient_s]
+    before = [s for s in lasting if start <= s.t < change_at]
+    after = [s for s in lasting if deadline <= s.t <= end]
     at_deadline = next((s for s in snaps if s.t >= deadline), None)
 
     def share(s: Snapshot) -> float:
         return max(min_current_a, limit_after / s.charging) if s.charging else 0.0
 
-    worst_before = max((max(s.line_a) for s in before), default=0.0)
-    worst_after = max((max(s.line_a) for s in after), default=0.0)
-    worst_grid_after = max((s.line_a[0] + house_a for s in after), default=0.0)
+    def worst(group: list[Snapshot]) -> float:
+        return round(max((max(s.line_a) for s in group), default=0.0), 1)
+
     unfair = [s for s in after if s.max_a > share(s) + SHARE_TOLERANCE_A]
-    violations = [
-        s.t for s in snaps if s.t >= change_at and max(s.line_a) > limit_after + 1e-6
+    over_new = [
+        s for s in lasting if s.t >= change_at and max(s.line_a) > limit_after + 1e-6
     ]
-    settled = None
-    if at_deadline is not None:
-        last = max(violations, default=None)
-        if last is None:
-            settled = 0.0
-        else:
-            following = next((s.t for s in snaps if s.t > last), None)
-            settled = None if following is None else round(following - change_at, 2)
-    ok_before = worst_before <= limit_before + 1e-6
-    ok_after = worst_after <= limit_after + 1e-6 and at_deadline is not None
+    momentary = [
+        s
+        for s in snaps
+        if start <= s.t <= end
+        and s.lasts_s < transient_s
+        and max(s.line_a) > (limit_before if s.t < change_at else limit_after) + 1e-6
+    ]
+    settled: float | None = 0.0
+    if over_new:
+        last = over_new[-1]
+        settled = round(last.t + last.lasts_s - change_at, 2)
+    distinct_after: list[Snapshot] = []
+    for snap in after:
+        if not distinct_after or not snap.same_state(distinct_after[-1]):
+            distinct_after.append(snap)
+    ok_before = worst(before) <= limit_before + 1e-6
+    ok_after = worst(after) <= limit_after + 1e-6 and at_deadline is not None
     return {
         "limit_before_a": limit_before,
         "limit_after_a": limit_after,
         "within_s": within_s,
-        "worst_line_sum_before_change_a": round(worst_before, 1),
-        "worst_line_sum_after_deadline_a": round(worst_after, 1),
-        "worst_grid_line_after_deadline_a": round(worst_grid_after, 1),
+        "transient_s": transient_s,
+        "worst_line_sum_before_change_a": worst(before),
+        "worst_line_sum_after_deadline_a": worst(after),
+        "worst_grid_line_after_deadline_a": round(
+            max((s.line_a[0] + house_a for s in after), default=0.0), 1
+        ),
         "house_on_one_line_a": round(house_a, 1),
         "under_limit_before_change": ok_before,
         "under_new_limit_from_deadline": ok_after,
         "settled_under_new_limit_after_s": settled,
+        "states_after_deadline": len(distinct_after),
         "at_deadline": None
         if at_deadline is None
         else {
@@ -756,6 +795,8 @@ def check_limits(
             "fair_share_a": round(share(at_deadline), 2),
         },
         "moments_above_fair_share": len(unfair),
+        "momentary_over_limit": len(momentary),
+        "momentary_worst_line_sum_a": worst(momentary),
         "ok": ok_before and ok_after and not unfair,
     }
 
