@@ -578,6 +578,14 @@ async def start_profiler(pid: int, seconds: float, out: Path) -> Any:
     )
 
 
+#: Frames in every stack of hass's loop thread (left out of the inclusive lists).
+GENERIC_FRAMES = (
+    "<frozen runpy>",
+    "homeassistant/__main__.py",
+    "homeassistant/runner.py",
+    "asyncio/base_events.py",
+    "asyncio/events.py",
+)
 _FRAME = re.compile(r"^(.*) \((.*?)(?::\d+)?\)$")
 
 
@@ -612,7 +620,8 @@ def summarise_profile(path: Path, seconds: float, rate: int = 100) -> dict[str, 
         if names:
             own[names[-1]] += count
         for name in set(names):
-            inclusive[name] += count
+            if not any(generic in name for generic in GENERIC_FRAMES):
+                inclusive[name] += count
         # The innermost frame of our own code: where the integration spends it.
         for frame in reversed(frames[1:]):
             if "energy_coordinator" in frame:
@@ -651,8 +660,14 @@ class Snapshot:
     charging: int
     max_a: float
     min_nonzero_a: float
-    #: How long this state lasted in all (from its first to its next change).
-    lasts_s: float = 0.0
+    #: When this state began and ended (its run of identical snapshots).
+    run_start: float = 0.0
+    run_end: float = 0.0
+
+    @property
+    def lasts_s(self) -> float:
+        """How long this state lasted in all."""
+        return max(0.0, self.run_end - self.run_start)
 
     def same_state(self, other: Snapshot) -> bool:
         return (self.line_a, self.charging, self.max_a, self.min_nonzero_a) == (
@@ -707,7 +722,7 @@ def limit_snapshots(
             continue
         until = snaps[i].t if i < len(snaps) else max(times, default=snaps[-1].t)
         for snap in snaps[run_start:i]:
-            snap.lasts_s = max(0.0, until - snaps[run_start].t)
+            snap.run_start, snap.run_end = snaps[run_start].t, until
         run_start = i
     return snaps
 
@@ -761,9 +776,9 @@ def check_limits(
         and max(s.line_a) > (limit_before if s.t < change_at else limit_after) + 1e-6
     ]
     settled: float | None = 0.0
-    if over_new:
-        last = over_new[-1]
-        settled = round(last.t + last.lasts_s - change_at, 2)
+    if over_new:  # None: still over the new limit when the window ended
+        run_end = over_new[-1].run_end
+        settled = None if run_end >= end else round(run_end - change_at, 2)
     distinct_after: list[Snapshot] = []
     for snap in after:
         if not distinct_after or not snap.same_state(distinct_after[-1]):
@@ -994,6 +1009,11 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
             "window": {
                 "seconds": round(window_end - window_start, 1),
                 "ocpp_latency": win["latency"],
+                "meter_values_per_s": round(
+                    win["latency"].get("MeterValues", {}).get("count", 0)
+                    / max(window_end - window_start, 1e-9),
+                    1,
+                ),
                 "errors": win["errors"],
                 "error_count": win["error_count"],
                 "disconnects": win["disconnects"],
@@ -1039,6 +1059,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                 "feed": {
                     "writes": feed.writes,
                     "errors": len(feed.errors),
+                    "error_examples": feed.errors[:3],
                     "last": {k: round(v) for k, v in feed.last.items()},
                 },
                 "home_assistant_states": states,

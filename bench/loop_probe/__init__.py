@@ -37,7 +37,15 @@ INTERVAL_S = 0.01
 STALL_S = 0.05
 MAX_SAMPLES = 2_000_000
 MAX_STALLS = 500
-STACK_DEPTH = 40
+STACK_DEPTH = 60
+#: Frames every stack has (the interpreter, HA's runner, the loop itself).
+_GENERIC = (
+    "<frozen runpy>",
+    "homeassistant/__main__.py",
+    "homeassistant/runner.py",
+    "asyncio/base_events.py",
+    "asyncio/events.py",
+)
 
 
 def _frame_name(code: Any, line: int) -> str:
@@ -109,7 +117,8 @@ class LoopProbe:
                 self.stack_samples += 1
                 self.leaf[names[0]] += 1
                 for name in set(names):
-                    self.inclusive[name] += 1
+                    if not any(generic in name for generic in _GENERIC):
+                        self.inclusive[name] += 1
                 self.stacks[tuple(reversed(names))] += 1
 
     # The statistics ----------------------------------------------------------------
@@ -152,14 +161,19 @@ class LoopProbe:
                 "stall_stack_samples": samples,
                 "stall_functions_inclusive": [
                     {"function": name, "percent": share(count)}
-                    for name, count in self.inclusive.most_common(40)
+                    for name, count in self.inclusive.most_common(50)
                 ],
                 "stall_functions_self": [
                     {"function": name, "percent": share(count)}
                     for name, count in self.leaf.most_common(20)
                 ],
                 "stall_stacks": [
-                    {"percent": share(count), "stack": list(stack)}
+                    {
+                        "percent": share(count),
+                        "stack": [
+                            f for f in stack if not any(g in f for g in _GENERIC)
+                        ],
+                    }
                     for stack, count in self.stacks.most_common(10)
                 ],
             }
