@@ -11,6 +11,9 @@ configuration.yaml. It owns two measurements:
   ran; while the loop has been stuck for more than 50 ms it samples the loop
   thread's Python stack (`sys._current_frames()`), so each sample is about 10 ms of
   stall, attributed to the code that held the loop.
+- State writes: every `state_changed` event, counted per entity kind (the entity id
+  with its numbers replaced by N, e.g. `sensor.bench_N_power`), since that is what
+  the recorder (a thread competing with the loop for the GIL) has to store.
 
 `GET /api/bench_loop_probe` (with a token) answers the statistics since the last
 `POST /api/bench_loop_probe` (which resets them).
@@ -19,6 +22,7 @@ configuration.yaml. It owns two measurements:
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 import time
@@ -28,8 +32,8 @@ from typing import Any
 
 from aiohttp import web
 from homeassistant.components.http import HomeAssistantView
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.typing import ConfigType
 
 DOMAIN = "bench_loop_probe"
@@ -38,6 +42,7 @@ STALL_S = 0.05
 MAX_SAMPLES = 2_000_000
 MAX_STALLS = 500
 STACK_DEPTH = 60
+_NUMBERS = re.compile(r"\d+")
 #: Frames every stack has (the interpreter, HA's runner, the loop itself).
 _GENERIC = (
     "<frozen runpy>",
@@ -74,6 +79,7 @@ class LoopProbe:
             self.inclusive: Counter[str] = Counter()
             self.leaf: Counter[str] = Counter()
             self.stack_samples = 0
+            self.state_writes: Counter[str] = Counter()
 
     # The lateness probe (event loop) --------------------------------------------
 
@@ -121,6 +127,11 @@ class LoopProbe:
                         self.inclusive[name] += 1
                 self.stacks[tuple(reversed(names))] += 1
 
+    @callback
+    def state_changed(self, event: Event) -> None:
+        entity_id = event.data.get("entity_id", "")
+        self.state_writes[_NUMBERS.sub("N", entity_id)] += 1
+
     # The statistics ----------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
@@ -137,6 +148,8 @@ class LoopProbe:
                 return round(100 * count / samples, 1) if samples else 0.0
 
             worst = sorted(self.stalls, key=lambda s: -s[1])[:20]
+            seconds = max(time.time() - self.started, 1e-9)
+            writes = sum(self.state_writes.values())
             return {
                 "since": datetime.fromtimestamp(self.started, UTC).isoformat(),
                 "interval_ms": INTERVAL_S * 1000,
@@ -157,6 +170,12 @@ class LoopProbe:
                         "ms": round(late * 1000, 1),
                     }
                     for at, late in worst
+                ],
+                "state_writes": writes,
+                "state_writes_per_s": round(writes / seconds, 1),
+                "state_writes_by_kind": [
+                    {"entity": kind, "count": count, "per_s": round(count / seconds, 2)}
+                    for kind, count in self.state_writes.most_common(25)
                 ],
                 "stall_stack_samples": samples,
                 "stall_functions_inclusive": [
@@ -201,6 +220,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     probe = LoopProbe(hass.loop)
     probe.start()
     hass.http.register_view(LoopProbeView(probe))
+    hass.bus.async_listen(EVENT_STATE_CHANGED, probe.state_changed)
 
     def stop(_: Event) -> None:
         probe.stop()
