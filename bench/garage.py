@@ -643,6 +643,9 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         )
         settle = Window(ha.pid)
         selects, grid_limit_entity = await site_entities(ha, entry_id, args.chargers)
+        # The registry listing is the bench's own (megabytes at 1,000 chargers):
+        # the settle's loop figures start after it.
+        await ha.post("/api/bench_loop_probe", request_timeout=60)
         started = time.perf_counter()
         await ha.post(
             "/api/services/select/select_option",
