@@ -74,10 +74,11 @@ POWER_ATTRIBUTES = {
     "device_class": "power",
     "state_class": "measurement",
 }
-EXTRA_CONFIG = """
+RECORDER_CONFIG = """
 recorder:
   purge_keep_days: 1
-
+"""
+PROBE_CONFIG = """
 bench_loop_probe:
 """
 
@@ -159,6 +160,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="check the cycle < 20 ms target (default: with 100 chargers or fewer)",
+    )
+    parser.add_argument(
+        "--recorder",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="HA's recorder (on: the issue's configuration; off: to see its cost)",
     )
     parser.add_argument("--ha-port", type=int, default=0, help="0: a free port")
     parser.add_argument("--ocpp-port", type=int, default=0, help="0: a free port")
@@ -590,7 +597,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         name="Garage",
         log_level="warning",
         log_levels={COORDINATOR_LOGGER: "debug"},
-        extra_config=EXTRA_CONFIG,
+        extra_config=(RECORDER_CONFIG if args.recorder else "") + PROBE_CONFIG,
     )
     ocpp_port = args.ocpp_port or free_port()
     client = LoadClient()
@@ -929,7 +936,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "pv_w": args.chargers * args.pv_w_per_charger,
             "house_noise": args.house_noise,
             "charge_mode": "now",
-            "recorder": True,
+            "recorder": args.recorder,
             "ocpp_version": "1.6J",
         },
     }
