@@ -900,7 +900,8 @@ def check_targets(result: dict[str, Any], args: argparse.Namespace) -> dict[str,
         "ok": change["ok"],
     }
     if args.cycle_target:
-        cycle = window["site_cycle"]["duration"].get("p99_ms")
+        # The cycle's own work: what it holds the event loop for.
+        cycle = window["site_cycle"]["on_event_loop"].get("p99_ms")
         checks["site_cycle_p99_ms"] = {
             "target": f"< {CYCLE_TARGET_MS:g}",
             "measured": cycle,
@@ -966,7 +967,7 @@ def summary_line(result: dict[str, Any]) -> str:
     window = result["window"]
     meter = window["ocpp_latency"].get("MeterValues", {})
     api = window["ha_api"]
-    cycle = window["site_cycle"]["duration"]
+    cycle = window["site_cycle"]["on_event_loop"]
     rss = window["hass_rss_mb"]
     change = window["grid_limit_change"]
     floor = result.get("floor")
@@ -978,7 +979,8 @@ def summary_line(result: dict[str, Any]) -> str:
         f"MeterValues p99 {meter.get('p99_ms', 0):.1f} ms{floor_text}, "
         f"HA API p99 {api.get('p99_ms', 0):.1f} ms, "
         f"stall max {window['loop_probe']['lateness_ms']['max']:.0f} ms, "
-        f"cycle p50/p99 {cycle.get('p50_ms', 0):.1f}/{cycle.get('p99_ms', 0):.1f} ms, "
+        f"cycle on the loop p50/p99 {cycle.get('p50_ms', 0):.1f}/"
+        f"{cycle.get('p99_ms', 0):.1f} ms, "
         f"CPU {window['hass_cpu_percent']:.0f} % (p95 "
         f"{window['hass_cpu_percent_p95_1s']:.0f}), "
         f"RSS +{rss['growth_since_idle']:.0f} MB, "

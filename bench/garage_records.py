@@ -19,8 +19,10 @@ from typing import Any
 from load_client import percentiles
 
 CYCLE_LINE = re.compile(
-    r"Coordinated (\d+) loadpoints in ([\d.]+) ms: (\d+) commands, (\d+) pending"
+    r"Coordinated (\d+) loadpoints in ([\d.]+) ms \(([\d.]+) ms on the event loop: "
+    r"(.*)\): (\d+) commands, (\d+) pending"
 )
+_LAP = re.compile(r"([a-z ()./]+?) ([\d.]+) ms")
 #: A charger's limit may exceed its fair share by this much (its current step).
 SHARE_TOLERANCE_A = 1.0
 #: A state of the chargers' limits shorter than this is one cycle's profiles in
@@ -36,20 +38,29 @@ def site_cycles(log_path: Path, offset: int) -> dict[str, Any]:
     with log_path.open("rb") as log:
         log.seek(offset)
         text = log.read().decode(errors="replace")
+    matches = list(CYCLE_LINE.finditer(text))
     cycles = [
-        (int(m[1]), float(m[2]), int(m[3]), int(m[4]))
-        for m in CYCLE_LINE.finditer(text)
+        (int(m[1]), float(m[2]), float(m[3]), int(m[5]), int(m[6])) for m in matches
     ]
+    laps: dict[str, list[float]] = {}
+    for m in matches:
+        for name, ms in _LAP.findall(m[4]):
+            laps.setdefault(name.strip(), []).append(float(ms) / 1000)
     durations = [c[1] / 1000 for c in cycles]
-    quiet = [c[1] / 1000 for c in cycles if c[2] == 0 and c[3] == 0]
+    on_loop = [c[2] / 1000 for c in cycles]
+    quiet = [c[1] / 1000 for c in cycles if c[3] == 0 and c[4] == 0]
     return {
         "cycles": len(cycles),
         "loadpoints": max((c[0] for c in cycles), default=0),
+        # Wall time, including the executor's decide and waiting for answers.
         "duration": percentiles(durations),
+        # What the cycle holds the event loop for (the work that can stall it).
+        "on_event_loop": percentiles(on_loop),
+        "parts": {name: percentiles(values) for name, values in laps.items()},
         "duration_without_commands": percentiles(quiet),
-        "commands": sum(c[2] for c in cycles),
-        "pending": sum(c[3] for c in cycles),
-        "cycles_with_commands": sum(1 for c in cycles if c[2]),
+        "commands": sum(c[3] for c in cycles),
+        "pending": sum(c[4] for c in cycles),
+        "cycles_with_commands": sum(1 for c in cycles if c[3]),
     }
 
 

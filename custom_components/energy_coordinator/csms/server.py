@@ -17,6 +17,7 @@ import binascii
 import contextlib
 import decimal
 import hmac
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
@@ -408,13 +409,17 @@ class CentralSystem:
 
 
 def preload_validators() -> None:
-    """Read every OCPP JSON schema once, off the event loop (blocking file I/O).
+    """Read every OCPP JSON schema and handler module once, off the event loop.
 
     The `ocpp` library caches a validator per schema on first use; without this,
     the first frame of each action would open a file inside the event loop. The
     library parses floats as Decimal for three 1.6 schemas (multipleOf checks), so
     those are loaded the same way here.
     """
+    # The handlers (and the library's enums and payload classes they import)
+    # load here too, not on the event loop at the first charger's connection.
+    importlib.import_module(".ocpp16", __package__)
+    importlib.import_module(".ocpp201", __package__)
     decimal_16 = {
         (MessageType.Call, "SetChargingProfile"),
         (MessageType.Call, "RemoteStartTransaction"),
