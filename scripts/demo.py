@@ -42,7 +42,7 @@ VERSIONS = ("1.6", "2.0.1")
 #: The demo site's grid connection and battery (the household's battery size).
 DEMO_LIMITS = {
     "grid_limit": 25,
-    "grid_limit_unit": "A",
+    "grid_limit_unit": "ampere",
     "site_phases": "3",
     "battery_capacity_kwh": Household.battery_capacity_kwh,
     "battery_max_charge_w": Household.battery_max_w,

@@ -1,7 +1,8 @@
 """The Energy Coordinator integration: OCPP central system and site coordination.
 
-Owns the config entry lifecycle: opening the session store, starting and stopping the
-central system, forwarding the entity platforms, and registering the actions.
+Owns the config entry lifecycle: migrating stored settings, opening the session
+store, starting and stopping the central system, forwarding the entity platforms, and
+registering the actions.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .blueprint import async_install_blueprint
 from .const import (
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
+    CONF_GRID_LIMIT_UNIT,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_OCPP_HOST,
     CONF_OCPP_PORT,
     CONF_REMOTE_ID_TAG,
     CONF_SSL_CERTFILE,
@@ -33,6 +36,8 @@ from .const import (
     DEFAULT_OCPP_PORT,
     DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
+    GRID_LIMIT_UNIT_AMPERE,
+    GRID_LIMIT_UNIT_KILOWATT,
     OCPP_HOST,
     RESPONSE_TIMEOUT,
     SUBENTRY_FLEXIBLE_LOAD,
@@ -79,7 +84,7 @@ def central_system_config(
 ) -> CentralSystemConfig:
     """The central system settings of an entry."""
     return CentralSystemConfig(
-        host=OCPP_HOST,
+        host=str(options.get(CONF_OCPP_HOST) or OCPP_HOST),
         port=int(options.get(CONF_OCPP_PORT, DEFAULT_OCPP_PORT)),
         ssl_context=ssl_context,
         password=str(options.get(CONF_CHARGER_PASSWORD) or "") or None,
@@ -91,6 +96,36 @@ def central_system_config(
         response_timeout=RESPONSE_TIMEOUT,
         remote_id_tag=str(options.get(CONF_REMOTE_ID_TAG) or DEFAULT_REMOTE_ID_TAG),
     )
+
+
+#: Stored grid limit units before config entry minor version 2.
+_LEGACY_GRID_LIMIT_UNITS = {"A": GRID_LIMIT_UNIT_AMPERE, "kW": GRID_LIMIT_UNIT_KILOWATT}
+
+
+def _migrate_grid_limit_unit(values: Mapping[str, Any]) -> dict[str, Any]:
+    migrated = dict(values)
+    unit = migrated.get(CONF_GRID_LIMIT_UNIT)
+    if isinstance(unit, str) and unit in _LEGACY_GRID_LIMIT_UNITS:
+        migrated[CONF_GRID_LIMIT_UNIT] = _LEGACY_GRID_LIMIT_UNITS[unit]
+    return migrated
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> bool:
+    """Bring an entry stored by an older release to the current version."""
+    if entry.version > 1:
+        # Written by a newer release: refuse rather than misread it.
+        return False
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry,
+            data=_migrate_grid_limit_unit(entry.data),
+            options=_migrate_grid_limit_unit(entry.options),
+            minor_version=2,
+        )
+        _LOGGER.debug("Migrated %s to version 1.2", entry.title)
+    return True
 
 
 async def async_setup_entry(

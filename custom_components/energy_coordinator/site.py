@@ -73,6 +73,7 @@ from .const import (
     DEFAULT_SITE_PHASES,
     DEFAULT_SITE_VOLTAGE,
     DOMAIN,
+    GRID_LIMIT_UNIT_KILOWATT,
 )
 from .csms.commands import ChargingLimit, CommandError, LimitPurpose, LimitUnit
 from .csms.model import ChargerState, ConnectorState
@@ -397,8 +398,10 @@ class SiteCoordinator:
 
     @property
     def grid_limit_unit(self) -> str:
-        """A (per phase) or kW (total)."""
-        return str(self.options.get(CONF_GRID_LIMIT_UNIT) or "A")
+        """A (per phase) or kW (total), from the stored option key."""
+        if self.options.get(CONF_GRID_LIMIT_UNIT) == GRID_LIMIT_UNIT_KILOWATT:
+            return "kW"
+        return "A"
 
     def _battery_power(self) -> float | None:
         value = _power_w(self._source(CONF_BATTERY_POWER))

@@ -69,7 +69,7 @@ async def test_full_site_setup(hass: HomeAssistant) -> None:
         result["flow_id"],
         {
             "grid_limit": 11,
-            "grid_limit_unit": "kW",
+            "grid_limit_unit": "kilowatt",
             "site_phases": "1",
             "site_voltage": 230,
             "battery_capacity_kwh": 10,
@@ -88,7 +88,7 @@ async def test_full_site_setup(hass: HomeAssistant) -> None:
     assert data["pv_power_entity"] == "sensor.pv"
     assert data["battery_power_sign"] == "discharging_positive"
     assert data["site_phases"] == 1
-    assert data["grid_limit_unit"] == "kW"
+    assert data["grid_limit_unit"] == "kilowatt"
     assert data["loop_interval"] == 10
     assert "house_power_entity" not in data
     await hass.async_block_till_done()
