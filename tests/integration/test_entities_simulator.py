@@ -148,4 +148,7 @@ async def test_session_from_home_assistant(
     assert session > 0
     assert total >= session
     assert value(hass, "sensor", f"{CP}_2_session_duration") == "0"
-    assert value(hass, "sensor", f"{CP}_2_connector_status") != "charging"
+    # The charger reports its new status after StopTransaction, a moment later.
+    await sim.wait_until(
+        lambda: value(hass, "sensor", f"{CP}_2_connector_status") != "charging"
+    )
