@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntryState,
@@ -184,6 +185,34 @@ async def test_certificate_errors(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+
+
+async def test_missing_key_file(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A certificate whose key file is missing marks the key field."""
+    certfile, _ = _self_signed(tmp_path)
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": free_port(),
+            "ssl_certfile": certfile,
+            "ssl_keyfile": str(tmp_path / "missing.pem"),
+        },
+    )
+    assert result["errors"] == {"ssl_keyfile": "file_not_found"}
+
+
+async def test_discovery_of_a_site_that_is_gone(hass: HomeAssistant) -> None:
+    """A charger's discovery for a site that is not loaded ends, adding nothing."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"charger_id": "CP9", "entry_id": "no-such-entry", "vendor": "Acme"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "site_not_loaded"
+    assert not hass.config_entries.async_entries(DOMAIN)
 
 
 async def test_unloadable_certificate(hass: HomeAssistant, tmp_path: Path) -> None:

@@ -469,7 +469,11 @@ async def test_measured_line_currents_keep_the_grid_limit(
                 "grid_current_l2_entity": "sensor.grid_l2",
                 "grid_current_l3_entity": "sensor.grid_l3",
             },
-            "limits": {"grid_limit": 16, "grid_limit_unit": "ampere", "site_phases": "3"},
+            "limits": {
+                "grid_limit": 16,
+                "grid_limit_unit": "ampere",
+                "site_phases": "3",
+            },
         }
     )
     async with fake_charger(entry.runtime_data.system, CP) as charger:
