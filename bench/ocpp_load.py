@@ -5,7 +5,9 @@ through its config flow (unknown chargers accepted), the load generator
 (`bench/load_client.py`) in a separate process, and the server-side measurements
 during the window that starts once every charger is in a transaction: Home
 Assistant's own API latency (`GET /api/` every second) and the `hass` process's CPU
-(% of one core) and RSS from /proc. Prints the JSON result and a one-line summary
+(% of one core) and RSS from /proc, and, before hass starts, what a durable session
+store commit costs on the same disk (`bench/session_store.py`, FULL vs NORMAL).
+Prints the JSON result and a one-line summary
 against the targets, and writes the JSON to bench/results/.
 
     .venv/bin/python bench/ocpp_load.py                  # 200 chargers, 120 s
@@ -37,6 +39,7 @@ sys.path.insert(0, str(BENCH))
 
 from hass_process import HassProcess, free_port  # noqa: E402
 from load_client import percentiles  # noqa: E402
+from session_store import measure_commits  # noqa: E402
 
 RESULTS = BENCH / "results"
 MB = 1024 * 1024
@@ -234,6 +237,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     loader: asyncio.subprocess.Process | None = None
     try:
+        # What a durable commit costs on this disk (before hass takes the CPU).
+        result["session_store_commit"] = await measure_commits(workdir)
         await ha.start()
         await ha.onboard()
         await ha.add_integration(
@@ -428,6 +433,7 @@ def summary_line(result: dict[str, Any]) -> str:
     window = result["window"]
     meter = window["ocpp_latency"].get("MeterValues", {})
     rss = window["hass_rss_mb"]
+    store = result["session_store_commit"]
     return (
         f"ocpp_load {result['config']['chargers']} chargers: "
         f"ramp {result['ramp']['seconds']:.1f}s, "
@@ -438,7 +444,9 @@ def summary_line(result: dict[str, Any]) -> str:
         f"hass CPU {window['hass_cpu_percent']:.0f}%, "
         f"RSS {rss['idle_before_chargers']:.0f}->{rss['end']:.0f} MB "
         f"(+{rss['growth_since_idle']:.0f}), "
-        f"errors {window['error_count']}, disconnects {window['disconnects']} "
+        f"errors {window['error_count']}, disconnects {window['disconnects']}, "
+        f"store commit p50 FULL/NORMAL {store['FULL']['p50_ms']:.2f}/"
+        f"{store['NORMAL']['p50_ms']:.2f} ms "
         f"-> {'PASS' if result['targets']['all_ok'] else 'FAIL'}"
     )
 

@@ -51,14 +51,17 @@ ensure_venv() {
 }
 
 # The add-on (mcp_addon/) has its own venv: mcp 2.x needs a newer pydantic than HA.
-# The MCP Inspector CLI (npm) goes into it too, for the protocol-compatibility test.
+# The MCP Inspector CLI (npm) goes into it too, for the protocol-compatibility test,
+# and each JSON-schema converter of tests_addon/converters/*.txt (HA 2025.4's and the
+# newest voluptuous-openapi, which cannot share one site-packages) into a folder of
+# its own, .venv-addon/converters/<name>, for tests_addon/test_ha_schemas.py.
 ADDON_VENV="$ROOT/.venv-addon"
 INSPECTOR="@modelcontextprotocol/inspector@0.15.0"
 
 ensure_addon_venv() {
     local stamp; stamp="$( (cat "$ROOT"/mcp_addon/requirements.txt \
-        "$ROOT"/mcp_addon/requirements_test.txt; echo "$INSPECTOR") \
-        | sha256sum | cut -c1-16)"
+        "$ROOT"/mcp_addon/requirements_test.txt "$ROOT"/tests_addon/converters/*.txt; \
+        echo "$INSPECTOR") | sha256sum | cut -c1-16)"
     if [[ ! -x "$ADDON_VENV/bin/python" || ! -f "$ADDON_VENV/.stamp" \
         || "$(cat "$ADDON_VENV/.stamp")" != "$stamp" ]]; then
         echo "Building the add-on environment in .venv-addon (first run only)…" >&2
@@ -67,6 +70,12 @@ ensure_addon_venv() {
         "$(find_python)" -m venv "$ADDON_VENV"
         pip_install "$ADDON_VENV/bin/pip" --upgrade pip
         pip_install "$ADDON_VENV/bin/pip" -r "$ROOT/mcp_addon/requirements_test.txt"
+        local converter
+        for converter in "$ROOT"/tests_addon/converters/*.txt; do
+            pip_install "$ADDON_VENV/bin/pip" --no-deps \
+                --target "$ADDON_VENV/converters/$(basename "$converter" .txt)" \
+                -r "$converter"
+        done
         echo "$stamp" > "$ADDON_VENV/.stamp"
         echo ".venv-addon is ready ($((SECONDS - started)) s)." >&2
     fi

@@ -119,8 +119,8 @@ def _is_charger_device(device: dict[str, Any], entry_id: str) -> bool:
     """A charger's own device (not a connector, a loadpoint or a site part)."""
     return any(
         domain == DOMAIN
+        and identifier.startswith(f"{entry_id}_charger_")
         and "/" not in identifier
-        and not identifier.startswith((f"{entry_id}_", "loadpoint_"))
         for domain, identifier in device.get("identifiers", [])
     )
 
@@ -159,12 +159,12 @@ def link_feed(
     feed.battery_command_power_entity = by_unique.get(
         f"{entry_id}_battery_command_power"
     )
-    # A connector's power sensor: "<charger id>_<connector>_power".
+    # A connector's power sensor: "<entry>_charger_<charger id>_<connector>_power".
     feed.ev_power_entities = sorted(
         entity_id
         for unique_id, entity_id in by_unique.items()
         if entity_id.startswith("sensor.")
-        and not unique_id.startswith(entry_id)
+        and unique_id.startswith(f"{entry_id}_charger_")
         and re.fullmatch(r".+_\d+_power", unique_id)
     )
 
@@ -341,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
 
 # The MCP add-on ----------------------------------------------------------------
 # Started next to Home Assistant once the integration is set up and demo.json is
-# written; `mcp_url` and `mcp_token` are added to demo.json. It runs from the
+# written; `mcp_url`, `mcp_token` and `mcp_secret_url` (for HA's own Model Context
+# Protocol integration) are added to demo.json. It runs from the
 # add-on's own venv (.venv-addon, built by scripts/demo) and keeps its token and
 # audit log in .demo/mcp/.
 
@@ -398,29 +399,59 @@ async def _start_addon(
             start_new_session=True,
         )
     credentials = data_dir / "mcp_credentials.json"
+    status_page = f"http://127.0.0.1:{ingress}/"
+    status: dict[str, Any] | None = None
     for _ in range(200):
         if proc.poll() is not None:
             print(f"warning: the MCP add-on exited; see {log_path}", file=sys.stderr)
             return None
-        if credentials.exists() and port_taken(port):
-            break
+        if credentials.exists() and port_taken(port) and port_taken(ingress):
+            status = await _addon_status(status_page)
+            if status is not None:
+                break
         await asyncio.sleep(0.1)
+    if status is None:
+        print(
+            f"warning: the MCP add-on did not answer; see {log_path}", file=sys.stderr
+        )
+        return proc
     token = json.loads(credentials.read_text(encoding="utf-8"))["token"]
     info |= {
-        "mcp_url": f"http://127.0.0.1:{port}/mcp",
+        "mcp_url": status["mcp_url"],
         "mcp_token": token,
-        "mcp_status_page": f"http://127.0.0.1:{ingress}/",
+        # The header-less URL, as the add-on's panel shows it: what HA's own
+        # Model Context Protocol integration takes.
+        "mcp_secret_url": status["mcp_secret_url"],
+        "mcp_status_page": status_page,
         "mcp_log": str(log_path),
     }
     if info_path.exists():  # still running
         info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         info_path.chmod(0o600)
         print(
-            f"  MCP add-on      http://127.0.0.1:{port}/mcp  (bearer token in "
-            f"{info_path}; status page http://127.0.0.1:{ingress}/)",
+            f"  MCP add-on      {status['mcp_url']}  (bearer token in "
+            f"{info_path}; status page {status_page})\n"
+            "  Assist via MCP  in Home Assistant: Settings > Devices & services > "
+            "Add integration > Model Context Protocol, and paste this URL:\n"
+            f"                  {status['mcp_secret_url']}",
             flush=True,
         )
     return proc
+
+
+async def _addon_status(status_page: str) -> dict[str, Any] | None:
+    """The add-on's status (its ingress `status`), None until it answers."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
+            session.get(f"{status_page}status") as resp,
+        ):
+            if resp.status != 200:
+                return None
+            data = await resp.json()
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "mcp_secret_url" in data else None
 
 
 if __name__ == "__main__":

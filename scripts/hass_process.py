@@ -126,6 +126,7 @@ class HassProcess:
         extra_config: str = "",
         log_level: str = "info",
         copy_integration: bool = False,
+        custom_integrations: Mapping[str, Path] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.config_dir = Path(config_dir).resolve()
@@ -140,6 +141,8 @@ class HassProcess:
         self.extra_config = extra_config
         self.log_level = log_level
         self.copy_integration = copy_integration
+        #: Further custom integrations (domain -> source folder), linked in too.
+        self.custom_integrations = dict(custom_integrations or {})
         self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self.token: str | None = None
@@ -188,7 +191,7 @@ class HassProcess:
     # Config directory ---------------------------------------------------------
 
     def write_config(self) -> None:
-        """Recreate the config directory: configuration.yaml + the integration.
+        """Recreate the config directory: configuration.yaml + the integration(s).
 
         Refuses to delete a directory this module did not write.
         """
@@ -211,6 +214,9 @@ class HassProcess:
             )
         else:
             target.symlink_to(INTEGRATION_DIR, target_is_directory=True)
+        for domain, source in self.custom_integrations.items():
+            link = custom / domain
+            link.symlink_to(Path(source).resolve(), target_is_directory=True)
         extra = (UI_CONFIG if self.ui else "") + self.extra_config
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(

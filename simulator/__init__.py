@@ -7,6 +7,8 @@ Run ``python -m simulator --help`` for the command line; tests import
 from .base import (
     DEFAULT_ID_TAG,
     ERROR,
+    NOT_IMPLEMENTED,
+    NOT_SUPPORTED,
     TIMEOUT,
     Connector,
     NotConnectedError,
@@ -22,6 +24,8 @@ __all__ = [
     "DEFAULT_ID_TAG",
     "ERROR",
     "EV",
+    "NOT_IMPLEMENTED",
+    "NOT_SUPPORTED",
     "TIMEOUT",
     "ChargePoint16",
     "ChargePoint201",

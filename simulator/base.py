@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
 import random
 import time
@@ -46,6 +47,10 @@ MAX_RECEIVED = 10_000
 # Values of ``responses[action]`` with a special meaning.
 TIMEOUT = "timeout"
 ERROR = "error"
+#: CALLERRORs of a charger that does not do an action (its description echoes the
+#: whole request, as some firmwares do).
+NOT_IMPLEMENTED = "error:NotImplemented"
+NOT_SUPPORTED = "error:NotSupported"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -253,7 +258,8 @@ class SimulatedChargePoint:
         self.received: list[tuple[str, dict[str, Any]]] = []
         #: Override the answer per action: a status string (sent as
         #: ``{"status": value}``), a full payload dict, ``"timeout"`` (never
-        #: answer) or ``"error"`` (CALLERROR InternalError).
+        #: answer), ``"error"`` (CALLERROR InternalError) or ``"error:<code>"``
+        #: (CALLERROR with that code, e.g. ``NOT_IMPLEMENTED``).
         self.responses: dict[str, str | dict[str, Any]] = {}
         #: Charging profile purposes (1.6 or 2.0.1 names, e.g. "TxDefaultProfile")
         #: the charger accepts but never applies, like a firmware that ignores them.
@@ -894,6 +900,11 @@ class SimulatedChargePoint:
         if override == ERROR:
             error = InternalError(description="simulated error")
             await self._send(msg.create_call_error(error).to_json())
+            return None
+        if isinstance(override, str) and override.startswith(f"{ERROR}:"):
+            code = override.partition(":")[2]
+            echo = f"{code}: {msg.action} {json.dumps(payload)}"
+            await self._send(json.dumps([4, msg.unique_id, code, echo, {}]))
             return None
         if override is not None:
             answer = override if isinstance(override, dict) else {"status": override}

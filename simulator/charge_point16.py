@@ -64,6 +64,11 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
         self.stop_transaction_on_ev_side_disconnect = True
         self.connection_timeout = 60
         self.connector0_status: str | None = None
+        #: What GetConfiguration reports as SupportedFeatureProfiles.
+        self.feature_profiles = SUPPORTED_FEATURE_PROFILES
+        #: Configuration keys GetConfiguration leaves out (a firmware that
+        #: misreports its features, e.g. no SupportedFeatureProfiles).
+        self.unreported_keys: set[str] = set()
 
     async def _receive_forever(self) -> None:
         await OcppChargePoint.start(self)
@@ -338,7 +343,7 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
             "ClockAlignedDataInterval": ("0", False),
             "ConnectionTimeOut": (str(self.connection_timeout), False),
             "NumberOfConnectors": (str(len(self.connectors)), True),
-            "SupportedFeatureProfiles": (SUPPORTED_FEATURE_PROFILES, True),
+            "SupportedFeatureProfiles": (self.feature_profiles, True),
             "AuthorizeRemoteTxRequests": (
                 str(self.authorize_remote_tx_requests).lower(),
                 False,
@@ -358,7 +363,11 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
 
     @handles(Action.get_configuration)
     def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
-        config = self._configuration()
+        config = {
+            k: v
+            for k, v in self._configuration().items()
+            if k not in self.unreported_keys
+        }
         wanted = key if key else list(config)
         known = [
             {"key": k, "readonly": config[k][1], "value": config[k][0]}

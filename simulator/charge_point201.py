@@ -138,6 +138,9 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         self.tx_start_point = "Authorized"
         self.tx_stop_point = "Authorized"
         self.sampled_data_enabled = True
+        #: Whether a remotely started transaction's Started event carries the
+        #: idToken (some stations send only the remoteStartId).
+        self.token_on_remote_start = True
         self._token_types: dict[int, str] = {}
 
     async def _receive_forever(self) -> None:
@@ -294,7 +297,7 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
             transaction_id=transaction_id,
             charging_state=connector.charging_state,
             context="Transaction.Begin",
-            with_token=True,
+            with_token=remote_start_id is None or self.token_on_remote_start,
         )
         info = getattr(result, "id_token_info", None) or {}
         if info.get("status", "Accepted") != "Accepted":

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from energy_coordinator_mcp.app import AddonContext, serve_http
+from energy_coordinator_mcp.app import serve_http
 from energy_coordinator_mcp.config import (
     DEFAULT_CONFIRM_DOMAINS,
     Options,
     Settings,
 )
+from energy_coordinator_mcp.context import AddonContext
 from helpers import held
 from mcp import Client
 from stack import Stack, free_port, running_stack

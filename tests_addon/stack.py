@@ -5,9 +5,11 @@ template power sensors fed by `input_number`s for PV, grid, home battery SoC and
 power and house consumption (the integration's configured sources), decoy device
 batteries (phones, sensors) that must never be taken for the home battery, lights,
 switches, a cover, a thermostat, room sensors (one unavailable) and a window in
-areas (for the home overview), the recorder for history, the integration added through
-its config flow, and the simulator (`python -m simulator`, also the HA venv) with
-one OCPP 1.6J and one 2.0.1 charger running sessions by themselves.
+areas (for the home overview), two scenes (one of them switches a charger), the
+recorder for history, `llm_probe` (HA's LLM API as actions, for the tests of HA's
+own `mcp` integration), the integration added through its config flow, and the
+simulator (`python -m simulator`, also the HA venv) with one OCPP 1.6J and one 2.0.1
+charger running sessions by themselves.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from hass_process import HassProcess, free_port  # noqa: E402
 
 HA_PYTHON = ROOT / ".venv" / "bin" / "python"
+#: The test-only integration that calls HA's LLM API (tests_addon/llm_probe).
+LLM_PROBE = "llm_probe"
 
 SOURCES = {
     "pv_power": ("PV power", "W", "power", 0, 20000, 4200),
@@ -38,6 +42,8 @@ SOURCES = {
     "battery_power": ("Home battery power", "W", "power", -10000, 10000, 1200),
     "house_power": ("House consumption", "W", "power", 0, 20000, 1900),
 }
+#: The charge switch the integration gives the simulated charger t-001.
+CHARGE_SWITCH = "switch.t_001_charge"
 #: Device batteries that are not the home battery.
 DECOYS = {
     "phone_battery": ("Alice phone battery", 87),
@@ -76,7 +82,8 @@ ROOM_SENSORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def extra_config() -> str:
     """configuration.yaml additions: sources, decoys, lights, recorder."""
-    lines = ["recorder:", "  commit_interval: 1", "history:", "input_number:"]
+    lines = ["recorder:", "  commit_interval: 1", "history:", "llm_probe:"]
+    lines += ["input_number:"]
     for key, (name, unit, _, low, high, initial) in SOURCES.items():
         lines += [
             f"  {key}:",
@@ -155,6 +162,16 @@ def extra_config() -> str:
         "        unique_id: test_bedroom_window",
         "        device_class: window",
         "        state: 'on'",
+        # Scenes: one of the home only, one that also switches a charger
+        # (whose charge switch the integration creates once t-001 boots).
+        "scene:",
+        "  - name: Garage off",
+        "    entities:",
+        "      switch.garage_socket: 'off'",
+        "  - name: Garage night",
+        "    entities:",
+        "      switch.garage_socket: 'off'",
+        f"      {CHARGE_SWITCH}: 'off'",
         "cover:",
         "  - platform: template",
         "    covers:",
@@ -227,11 +244,12 @@ async def _wait_chargers(ha: HassProcess, count: int, within: float) -> list[str
     while True:
         devices = await ha.ws_command("config/device_registry/list")
         ids = sorted(
-            ident[1]
+            ident[1].removeprefix(f"{entry}_charger_")
             for d in devices
+            for entry in d.get("config_entries", [])
             for ident in d.get("identifiers", [])
             if ident[0] == "energy_coordinator"
-            and ident[1].startswith("t")
+            and ident[1].startswith(f"{entry}_charger_t")
             and "/" not in ident[1]
         )
         states = await ha.states("binary_sensor.")
@@ -253,6 +271,7 @@ async def running_stack(config_dir: Path) -> AsyncIterator[Stack]:
         name="Add-on test",
         extra_config=extra_config(),
         log_level="warning",
+        custom_integrations={LLM_PROBE: ROOT / "tests_addon" / LLM_PROBE},
     )
     simulator: subprocess.Popen[bytes] | None = None
     await ha.start(within=60)

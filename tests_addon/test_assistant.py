@@ -24,9 +24,10 @@ import pytest
 from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from anthropic.types import Model
 from energy_coordinator_mcp import assistant_entry
-from energy_coordinator_mcp.app import AddonContext, serve_http
+from energy_coordinator_mcp.app import serve_http
 from energy_coordinator_mcp.assistant import DISABLED_MESSAGE, Assistant
 from energy_coordinator_mcp.config import DEFAULT_MODEL, Options, Settings
+from energy_coordinator_mcp.context import AddonContext
 from energy_coordinator_mcp.diagnostics_job import DiagnosticsJob
 from energy_coordinator_mcp.token_budget import BUDGET_FILE, TokenBudget
 from helpers import eventually

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from energy_coordinator_mcp.app import AddonContext
 from energy_coordinator_mcp.assistant import Assistant
 from energy_coordinator_mcp.config import DEFAULT_MODEL
+from energy_coordinator_mcp.context import AddonContext
 from energy_coordinator_mcp.diagnostics_job import DiagnosticsJob
 from energy_coordinator_mcp.token_budget import TokenBudget
 from helpers import eventually

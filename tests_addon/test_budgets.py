@@ -8,7 +8,7 @@ with units, in ≤ 700 tokens.
 from __future__ import annotations
 
 import bpe_openai
-from energy_coordinator_mcp.app import AddonContext
+from energy_coordinator_mcp.context import AddonContext
 from helpers import payload
 from mcp import Client
 

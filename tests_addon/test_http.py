@@ -13,7 +13,7 @@ import logging
 import httpx2
 import pytest
 from conftest import Http
-from energy_coordinator_mcp.app import AddonContext
+from energy_coordinator_mcp.context import AddonContext
 from helpers import call, eventually, held, ok
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -278,3 +278,52 @@ async def test_status_page_and_rotation(ro_http: Http) -> None:
         assert fresh.status_code == 200
         status = (await raw.get(f"{ro_http.ingress}/status")).json()
         assert status["read_only"] is True and status["ha_connected"] is True
+
+
+async def test_cross_origin_posts_change_nothing(ro_http: Http) -> None:
+    """A form on another site, sent through the owner's browser, is refused."""
+    ctx = ro_http.ctx
+    before = (ctx.credentials.token, ctx.credentials.secret_path)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    own_host = ro_http.ingress.removeprefix("http://")
+    async with httpx2.AsyncClient(timeout=10) as raw:
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "null"},
+            {"Origin": f"http://{own_host}.evil.example"},
+            {"Sec-Fetch-Site": "cross-site"},
+            # Through HA's ingress proxy, the browser's host is X-Forwarded-Host.
+            {"Origin": f"http://{own_host}", "X-Forwarded-Host": "ha.example"},
+        ):
+            refused = await raw.post(
+                f"{ro_http.ingress}/rotate", headers=form | headers, content="x=1"
+            )
+            assert refused.status_code == 403, headers
+            assert "Cross-origin" in refused.text
+        assert (ctx.credentials.token, ctx.credentials.secret_path) == before
+        asked = await raw.post(
+            f"{ro_http.ingress}/api/ask",
+            headers={"Origin": "http://evil.example"},
+            json={"confirm": "123456"},
+        )
+        assert asked.status_code == 403
+        # The page itself (GET) still opens from anywhere the proxy serves it.
+        page = await raw.get(
+            f"{ro_http.ingress}/", headers={"Origin": "http://evil.example"}
+        )
+        assert page.status_code == 200
+        # The owner's own panel: the Origin is the host HA's proxy forwarded.
+        same = await raw.post(
+            f"{ro_http.ingress}/rotate",
+            headers=form
+            | {"Origin": "https://ha.example", "X-Forwarded-Host": "ha.example"},
+            content="x=1",
+        )
+        assert same.status_code == 303
+        assert ctx.credentials.token != before[0]
+        direct = await raw.post(
+            f"{ro_http.ingress}/rotate",
+            headers=form | {"Origin": f"http://{own_host}"},
+            content="x=1",
+        )
+        assert direct.status_code == 303

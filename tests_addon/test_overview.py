@@ -14,8 +14,8 @@ import json
 
 import bpe_openai
 import pytest
-from energy_coordinator_mcp.app import AddonContext
 from energy_coordinator_mcp.config import Options
+from energy_coordinator_mcp.context import AddonContext
 from energy_coordinator_mcp.ha_client import EntityState, HAClient, HAError
 from energy_coordinator_mcp.overview import home_overview
 from energy_coordinator_mcp.security import ConfirmationGate
@@ -153,7 +153,7 @@ async def test_overview_without_the_integration(
     async def no_status() -> dict[str, object]:
         raise HAError("Action energy_coordinator.get_status not found")
 
-    monkeypatch.setattr(ctx.registry, "_status", no_status)
+    monkeypatch.setattr(ctx.registry.access, "status", no_status)
     result = await ctx.registry.call("get_site_status", {"scope": "home"}, "test")
     assert not result.is_error, result.content
     assert result.content["energy"].startswith("unknown (Energy Coordinator status")

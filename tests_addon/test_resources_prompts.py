@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from energy_coordinator_mcp.app import AddonContext
+from energy_coordinator_mcp.context import AddonContext
 from energy_coordinator_mcp.prompts import PROMPTS
 from helpers import held
 from mcp import Client, MCPError

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import jsonschema
-from energy_coordinator_mcp.app import AddonContext
+import pytest
+from energy_coordinator_mcp.context import AddonContext
 from helpers import call, confirmed, eventually, ok
 from mcp import Client
 from stack import Stack, set_input
@@ -261,8 +265,9 @@ async def test_get_states(client: Client) -> None:
     assert pv["state"].endswith(" W")
     assert pv["attributes"] == {"device_class": "power", "state_class": "measurement"}
     assert states["unknown"] == ["sensor.nope"]
-    _, is_error = await call(client, "get_states", entity_ids=[])
-    assert is_error
+    # minItems, which HA's schema converter cannot take, is the tool's own check.
+    empty, is_error = await call(client, "get_states", entity_ids=[])
+    assert is_error and "at least one entity id" in empty["error"]
 
 
 async def test_get_history(client: Client, stack: Stack, ctx: AddonContext) -> None:
@@ -367,3 +372,47 @@ async def test_legacy_handshake_in_memory(ctx: AddonContext) -> None:
         assert len(tools) == len(EXPECTED_TOOLS)
         status = await ok(legacy, "get_site_status")
         assert status["solar"].endswith("kW")
+
+
+async def test_numbers_and_codes_as_models_send_them(client: Client) -> None:
+    """An integer where a number is asked, and a code as a number, both count."""
+    request = await ok(client, "set_current_limit", charger="t-002", limit=12)
+    assert request["confirmation_required"] == "Limit t-002 connector 1 to 12 A"
+    fraction = await ok(client, "set_current_limit", charger="t-002", limit=12.5)
+    assert fraction["confirmation_required"] == "Limit t-002 connector 1 to 12.5 A"
+    done = await ok(
+        client,
+        "set_current_limit",
+        charger="t-002",
+        limit=12,
+        confirm=int(request["confirm"]),
+    )
+    assert done["done"] == "t-002/1 limited to 12 A"
+    negative, is_error = await call(
+        client, "set_current_limit", charger="t-002", limit=-1
+    )
+    assert is_error and "limit" in negative["error"]
+
+
+async def test_a_tool_bug_is_logged_and_reported(
+    client: Client,
+    ctx: AddonContext,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The model gets a readable tool error; the owner's log has the traceback."""
+
+    async def broken(args: dict[str, Any]) -> Any:
+        raise KeyError("loadpoints")
+
+    tool = ctx.registry._tools["get_plan"]
+    monkeypatch.setitem(
+        ctx.registry._tools, "get_plan", type(tool)(tool.spec, read=broken)
+    )
+    with caplog.at_level(logging.ERROR):
+        error, is_error = await call(client, "get_plan")
+    assert is_error
+    assert error["error"].startswith("internal error in get_plan: KeyError")
+    (record,) = [r for r in caplog.records if "get_plan failed" in r.getMessage()]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert "KeyError" in caplog.text and "Traceback" in caplog.text

@@ -22,9 +22,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus, OcppVersion
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -87,23 +86,21 @@ async def async_setup_entry(
 ) -> None:
     """Add the binary sensors of every charger and connector, now and later."""
 
-    def charger_sensors(
-        system: CentralSystem, charger: ChargerState
-    ) -> Iterable[ChargerEntity]:
+    def charger_sensors(charger: ChargerState) -> Iterable[ChargerEntity]:
         return [
-            ChargerBinarySensorEntity(system, charger, description)
+            ChargerBinarySensorEntity(entry, charger, description)
             for description in CHARGER_BINARY_SENSORS
         ]
 
     def connector_sensors(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorBinarySensorEntity(system, charger, description, connector_id)
+            ConnectorBinarySensorEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_BINARY_SENSORS
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, charger_sensors, connector_sensors
     )
 

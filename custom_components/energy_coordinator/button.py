@@ -23,9 +23,8 @@ from .command_errors import command_errors
 from .csms.commands import ResetKind
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -78,23 +77,21 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons of every charger and connector, now and later."""
 
-    def charger_buttons(
-        system: CentralSystem, charger: ChargerState
-    ) -> Iterable[ChargerEntity]:
+    def charger_buttons(charger: ChargerState) -> Iterable[ChargerEntity]:
         return [
-            ChargerButtonEntity(system, charger, description)
+            ChargerButtonEntity(entry, charger, description)
             for description in CHARGER_BUTTONS
         ]
 
     def connector_buttons(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorButtonEntity(system, charger, description, connector_id)
+            ConnectorButtonEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_BUTTONS
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, charger_buttons, connector_buttons
     )
 

@@ -45,7 +45,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from . import build_ssl_context
+from .central_system import build_ssl_context
 from .const import (
     BATTERY_SIGN_CHARGING_POSITIVE,
     BATTERY_SIGN_DISCHARGING_POSITIVE,
@@ -465,9 +465,9 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a site's central system; approve chargers that ask to join."""
 
     VERSION = 1
-    #: 2: grid_limit_unit stores "ampere"/"kilowatt" (was "A"/"kW"); see
-    #: async_migrate_entry.
-    MINOR_VERSION = 2
+    #: 1.2: charger devices and entities scoped by the entry; 1.3: grid_limit_unit
+    #: stores "ampere"/"kilowatt" (was "A"/"kW"). See async_migrate_entry.
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         """Start a flow."""

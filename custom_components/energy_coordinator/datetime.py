@@ -16,9 +16,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .csms.model import ChargerState
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
-from .site_entity import LoadpointEntity, async_setup_loadpoints
+from .site_entity import LoadpointEntity
 
 PARALLEL_UPDATES = 0
 
@@ -43,7 +44,9 @@ async def async_setup_entry(
     ) -> Iterable[LoadpointEntity]:
         return [TargetTimeEntity(site, charger, connector_id, TARGET_TIME)]
 
-    async_setup_loadpoints(hass, entry, async_add_entities, loadpoint_datetimes)
+    async_setup_tracked_entities(
+        hass, entry, async_add_entities, loadpoint_entities=loadpoint_datetimes
+    )
 
 
 class TargetTimeEntity(LoadpointEntity, DateTimeEntity):

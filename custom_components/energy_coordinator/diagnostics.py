@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_CHARGER_PASSWORD, DOMAIN
 from .csms.model import ChargerState
+from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
 
 TO_REDACT = {
@@ -90,7 +91,7 @@ async def async_get_device_diagnostics(
     """One charger."""
     system = entry.runtime_data.system
     for domain, identifier in device.identifiers:
-        charger_id = identifier.split("/", 1)[0]
-        if domain == DOMAIN and charger_id in system.chargers:
-            return _charger(system.chargers[charger_id])
+        found = charger_of_device(entry.entry_id, identifier)
+        if domain == DOMAIN and found is not None and found[0] in system.chargers:
+            return _charger(system.chargers[found[0]])
     return {}

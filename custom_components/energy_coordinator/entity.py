@@ -1,30 +1,37 @@
 """Base class of every charger entity, and the devices chargers appear as.
 
 A charger is one device; when it has several connectors, each connector is a device
-too (via the charger). Entities listen to their own charger's `ChargerState` only and
-write their state when what they show changed, so a frame from one charger never
-wakes another charger's entities and a repeated value writes nothing.
+too (via the charger). Their identifiers and the entities' unique ids are scoped by
+the site's config entry (see `identifiers`). Entities listen to their own charger's
+`ChargerState` only and write their state when what they show changed, so a frame
+from one charger never wakes another charger's entities and a repeated value writes
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
 from .csms.model import ChargerState, ConnectorState
 from .csms.server import CentralSystem
+from .entity_index import EntityIndex
+from .identifiers import charger_device_id, charger_unique_id, connector_device_id
+
+if TYPE_CHECKING:
+    from .runtime import EnergyCoordinatorConfigEntry
 
 
-def charger_device_info(charger: ChargerState) -> DeviceInfo:
-    """The device of a charger, with vendor, model and firmware."""
+def charger_device_info(entry_id: str, charger: ChargerState) -> DeviceInfo:
+    """The device of a charger of a site, with vendor, model and firmware."""
     info = charger.info
     return _charger_device(
+        entry_id,
         charger.charger_id,
         info.vendor,
         info.model,
@@ -33,10 +40,14 @@ def charger_device_info(charger: ChargerState) -> DeviceInfo:
     )
 
 
-def connector_device_info(charger: ChargerState, connector_id: int) -> DeviceInfo:
+def connector_device_info(
+    entry_id: str, charger: ChargerState, connector_id: int
+) -> DeviceInfo:
     """The device of one connector of a multi-connector charger."""
     info = charger.info
-    return _connector_device(charger.charger_id, connector_id, info.vendor, info.model)
+    return _connector_device(
+        entry_id, charger.charger_id, connector_id, info.vendor, info.model
+    )
 
 
 # Every entity of a device shares one DeviceInfo (HA only reads it when an entity
@@ -46,6 +57,7 @@ def connector_device_info(charger: ChargerState, connector_id: int) -> DeviceInf
 
 @cache
 def _charger_device(
+    entry_id: str,
     charger_id: str,
     vendor: str | None,
     model: str | None,
@@ -53,7 +65,7 @@ def _charger_device(
     firmware_version: str | None,
 ) -> DeviceInfo:
     return DeviceInfo(
-        identifiers={(DOMAIN, charger_id)},
+        identifiers={charger_device_id(entry_id, charger_id)},
         name=charger_id,
         manufacturer=vendor,
         model=model,
@@ -64,14 +76,18 @@ def _charger_device(
 
 @cache
 def _connector_device(
-    charger_id: str, connector_id: int, vendor: str | None, model: str | None
+    entry_id: str,
+    charger_id: str,
+    connector_id: int,
+    vendor: str | None,
+    model: str | None,
 ) -> DeviceInfo:
     return DeviceInfo(
-        identifiers={(DOMAIN, f"{charger_id}/{connector_id}")},
+        identifiers={connector_device_id(entry_id, charger_id, connector_id)},
         name=f"{charger_id} connector {connector_id}",
         manufacturer=vendor,
         model=model,
-        via_device=(DOMAIN, charger_id),
+        via_device=charger_device_id(entry_id, charger_id),
     )
 
 
@@ -83,22 +99,25 @@ class ChargerEntity(Entity):
 
     def __init__(
         self,
-        system: CentralSystem,
+        entry: EnergyCoordinatorConfigEntry,
         charger: ChargerState,
         description: EntityDescription,
         connector_id: int | None = None,
     ) -> None:
-        """Bind the entity to its charger (and connector)."""
+        """Bind the entity to its site's charger (and connector)."""
         self.entity_description = description
-        self.system = system
+        self.system: CentralSystem = entry.runtime_data.system
         self.charger = charger
         self.connector_id = connector_id
-        scope = "" if connector_id is None else f"_{connector_id}"
-        self._attr_unique_id = f"{charger.charger_id}{scope}_{description.key}"
+        self._attr_unique_id = charger_unique_id(
+            entry.entry_id, charger.charger_id, connector_id, description.key
+        )
         if connector_id is None or len(charger.connectors) <= 1:
-            self._attr_device_info = charger_device_info(charger)
+            self._attr_device_info = charger_device_info(entry.entry_id, charger)
         else:
-            self._attr_device_info = connector_device_info(charger, connector_id)
+            self._attr_device_info = connector_device_info(
+                entry.entry_id, charger, connector_id
+            )
         self._last_shown: Any = None
 
     @property
@@ -132,6 +151,16 @@ class ChargerEntity(Entity):
         self._last_shown = (self.available, self.shown())
         remove: Callable[[], None] = self.charger.add_listener(self._charger_changed)
         self.async_on_remove(remove)
+        if (entry := self.platform.config_entry) is not None:
+            index: EntityIndex = entry.runtime_data.entities
+            self.async_on_remove(
+                index.add_charger(
+                    self.charger.charger_id,
+                    self.connector_id or 0,
+                    self.entity_description.key,
+                    self.entity_id,
+                )
+            )
 
     @callback
     def _charger_changed(self) -> None:

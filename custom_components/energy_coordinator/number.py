@@ -2,6 +2,8 @@
 
 Setting it sends a charging profile with a current limit for the connector (0 pauses
 charging without ending the session); it shows the limit the charger last accepted.
+On a loadpoint the site coordinates, the value becomes the loadpoint's cap (through
+the site's `ChargerCommands`, as `set_current_limit` does).
 The site's numbers (grid limit, EV loadpoint settings) are in `site_number`.
 """
 
@@ -24,11 +26,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .command_errors import command_errors
 from .csms.commands import ChargingLimit, LimitUnit
 from .csms.model import ChargerState, ConnectorState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
-from .site_number import async_setup_site_numbers
+from .site.commands import ChargerCommands
+from .site_number import async_setup_site_numbers, loadpoint_numbers
 
 PARALLEL_UPDATES = 0
 
@@ -49,7 +51,8 @@ CONNECTOR_NUMBERS: tuple[ConnectorNumberEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         native_min_value=0,
         native_max_value=32,
-        native_step=1,
+        # The site writes limits in tenths of an ampere.
+        native_step=0.1,
         mode=NumberMode.BOX,
         limit_unit=LimitUnit.AMPERE,
         value_fn=lambda conn: conn.current_limit_a,
@@ -64,16 +67,22 @@ async def async_setup_entry(
 ) -> None:
     """Add the numbers of every connector, and of the site."""
 
+    commands = entry.runtime_data.site.commands
+
     def connector_numbers(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorNumberEntity(system, charger, description, connector_id)
+            ConnectorNumberEntity(entry, charger, description, connector_id, commands)
             for description in CONNECTOR_NUMBERS
         ]
 
-    async_setup_charger_platform(
-        hass, entry, async_add_entities, connector_entities=connector_numbers
+    async_setup_tracked_entities(
+        hass,
+        entry,
+        async_add_entities,
+        connector_entities=connector_numbers,
+        loadpoint_entities=loadpoint_numbers,
     )
     async_setup_site_numbers(hass, entry, async_add_entities)
 
@@ -82,6 +91,19 @@ class ConnectorNumberEntity(ChargerEntity, NumberEntity):
     """A number of one connector."""
 
     entity_description: ConnectorNumberEntityDescription
+
+    def __init__(
+        self,
+        entry: EnergyCoordinatorConfigEntry,
+        charger: ChargerState,
+        description: ConnectorNumberEntityDescription,
+        connector_id: int,
+        commands: ChargerCommands,
+    ) -> None:
+        """Bind the number to its connector and the site's commands."""
+        super().__init__(entry, charger, description, connector_id)
+        self.commands = commands
+        self.connector_number = connector_id
 
     @property
     def native_value(self) -> float | None:
@@ -94,10 +116,9 @@ class ConnectorNumberEntity(ChargerEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Send the limit to the charger."""
-        assert self.connector_id is not None
         limit = ChargingLimit(
-            value, self.entity_description.limit_unit, self.connector_id
+            value, self.entity_description.limit_unit, self.connector_number
         )
         with command_errors():
-            await self.system.link(self.charger.charger_id).set_charging_limit(limit)
+            await self.commands.set_limit(self.charger.charger_id, limit)
         self._charger_changed()

@@ -6,7 +6,8 @@ central system's announcements into HA dispatcher signals and discovery flows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -18,7 +19,12 @@ from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerInfo, ChargerState
 from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
+from .entity_index import EntityIndex
+from .identifiers import charger_device_id
 from .site import SiteCoordinator
+
+if TYPE_CHECKING:
+    from .central_system import RunningCentralSystem
 
 
 @dataclass
@@ -28,6 +34,8 @@ class RuntimeData:
     system: CentralSystem
     store: SessionStore
     site: SiteCoordinator
+    central: RunningCentralSystem
+    entities: EntityIndex = field(default_factory=EntityIndex)
 
 
 type EnergyCoordinatorConfigEntry = ConfigEntry[RuntimeData]
@@ -51,7 +59,9 @@ class HassHooks:
     def charger_booted(self, charger: ChargerState) -> None:
         """Keep the device's vendor, model, serial and firmware current."""
         devices = dr.async_get(self._hass)
-        device = devices.async_get_device(identifiers={(DOMAIN, charger.charger_id)})
+        device = devices.async_get_device(
+            identifiers={charger_device_id(self._entry_id, charger.charger_id)}
+        )
         if device is None:
             return
         info = charger.info

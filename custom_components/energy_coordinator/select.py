@@ -29,6 +29,7 @@ from .const import (
 )
 from .csms.model import ChargerState
 from .energy import BatteryMode, ChargeMode, PhaseSetting
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import LoadpointSettings, SiteCoordinator
 from .site_entity import (
@@ -36,7 +37,6 @@ from .site_entity import (
     LoadpointEntity,
     SiteEntity,
     async_ensure_site_devices,
-    async_setup_loadpoints,
     site_device_info,
 )
 
@@ -101,7 +101,9 @@ async def async_setup_entry(
             for description in LOADPOINT_SELECTS
         ]
 
-    async_setup_loadpoints(hass, entry, async_add_entities, loadpoint_selects)
+    async_setup_tracked_entities(
+        hass, entry, async_add_entities, loadpoint_entities=loadpoint_selects
+    )
 
 
 class BatteryCommandSelect(SiteEntity, SelectEntity):
@@ -116,6 +118,7 @@ class BatteryCommandSelect(SiteEntity, SelectEntity):
             description,
             site_device_info(site, BATTERY),
             f"{site.entry_id}_{description.key}",
+            BATTERY,
         )
 
     @property

@@ -42,11 +42,10 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
-from .site_sensor import async_setup_site_sensors
+from .site_sensor import async_setup_site_sensors, loadpoint_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -291,24 +290,27 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every charger and connector, and of the site."""
 
-    def charger_sensors(
-        system: CentralSystem, charger: ChargerState
-    ) -> Iterable[ChargerEntity]:
+    def charger_sensors(charger: ChargerState) -> Iterable[ChargerEntity]:
         return [
-            ChargerSensorEntity(system, charger, description)
+            ChargerSensorEntity(entry, charger, description)
             for description in CHARGER_SENSORS
         ]
 
     def connector_sensors(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorSensorEntity(system, charger, description, connector_id)
+            ConnectorSensorEntity(entry, charger, description, connector_id)
             for description in CONNECTOR_SENSORS
         ]
 
-    async_setup_charger_platform(
-        hass, entry, async_add_entities, charger_sensors, connector_sensors
+    async_setup_tracked_entities(
+        hass,
+        entry,
+        async_add_entities,
+        charger_sensors,
+        connector_sensors,
+        loadpoint_sensors,
     )
     async_setup_site_sensors(hass, entry, async_add_entities)
 

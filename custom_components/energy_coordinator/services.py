@@ -26,7 +26,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -38,7 +38,9 @@ from .csms.commands import ChargingLimit, IdTagEntry, LimitPurpose, LimitUnit, R
 from .csms.link import ChargePointLink
 from .csms.model import ChargerState, OcppVersion
 from .csms.server import CentralSystem
+from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
+from .site.commands import ChargerCommands
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_CONNECTOR_ID = "connector_id"
@@ -272,6 +274,11 @@ class ChargerTarget:
         with command_errors():
             return await command(self.system.link(self.charger_id))
 
+    async def command[T](self, command: Callable[[ChargerCommands], Awaitable[T]]) -> T:
+        """Run a person's charging command through the site, errors translated."""
+        with command_errors():
+            return await command(self.entry.runtime_data.site.commands)
+
 
 def _loaded_entry(
     hass: HomeAssistant, entry_id: str
@@ -296,11 +303,9 @@ def _charger_target(hass: HomeAssistant, device_id: str) -> ChargerTarget:
             continue
         chargers = entry.runtime_data.system.chargers
         for identifier in identifiers:
-            if identifier in chargers:
-                return ChargerTarget(entry, chargers[identifier], None)
-            charger_id, slash, connector = identifier.rpartition("/")
-            if slash and connector.isdigit() and charger_id in chargers:
-                return ChargerTarget(entry, chargers[charger_id], int(connector))
+            found = charger_of_device(entry_id, identifier)
+            if found is not None and found[0] in chargers:
+                return ChargerTarget(entry, chargers[found[0]], found[1])
     raise _invalid(
         "not_a_charger", device=device.name_by_user or device.name or device.id
     )
@@ -336,7 +341,7 @@ def _location(value: str) -> str:
 # Charger commands ----------------------------------------------------------------
 
 
-async def _start_charging(call: ServiceCall) -> None:
+async def _start_charging(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     connector_id = target.connector(call.data.get(ATTR_CONNECTOR_ID))
     id_tag = call.data.get(ATTR_ID_TAG) or target.system.config.remote_id_tag
@@ -347,10 +352,14 @@ async def _start_charging(call: ServiceCall) -> None:
     )
     if len(id_tag) > longest:
         raise _invalid("invalid_id_tag", id_tag=id_tag, max=longest)
-    await target.send(lambda link: link.start_charging(connector_id, id_tag))
+    return _json(
+        await target.command(
+            lambda commands: commands.start(target.charger_id, connector_id, id_tag)
+        )
+    )
 
 
-async def _stop_charging(call: ServiceCall) -> None:
+async def _stop_charging(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     connector_id = target.connector(call.data.get(ATTR_CONNECTOR_ID))
     connector = target.charger.connectors.get(connector_id)
@@ -358,10 +367,14 @@ async def _stop_charging(call: ServiceCall) -> None:
         raise _invalid(
             "no_transaction", charger=target.charger_id, connector_id=connector_id
         )
-    await target.send(lambda link: link.stop_charging(connector_id))
+    return _json(
+        await target.command(
+            lambda commands: commands.stop(target.charger_id, connector_id)
+        )
+    )
 
 
-async def _set_current_limit(call: ServiceCall) -> None:
+async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     value: float = call.data[ATTR_LIMIT]
     if not math.isfinite(value) or value < 0:
@@ -383,16 +396,24 @@ async def _set_current_limit(call: ServiceCall) -> None:
         duration_s=call.data.get(ATTR_DURATION),
         purpose=purpose,
     )
-    await target.send(lambda link: link.set_charging_limit(limit))
+    return _json(
+        await target.command(
+            lambda commands: commands.set_limit(target.charger_id, limit)
+        )
+    )
 
 
-async def _clear_current_limit(call: ServiceCall) -> None:
+async def _clear_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     # Without a connector, every limit we set on the charger goes.
     connector_id = target.connector(
         call.data.get(ATTR_CONNECTOR_ID), whole_charger=True, default=0
     )
-    await target.send(lambda link: link.clear_charging_limit(connector_id))
+    return _json(
+        await target.command(
+            lambda commands: commands.clear_limit(target.charger_id, connector_id)
+        )
+    )
 
 
 async def _reset(call: ServiceCall) -> None:
@@ -591,18 +612,22 @@ _ACTIONS: dict[str, tuple[_Handler, vol.Schema, SupportsResponse]] = {
     SERVICE_START_CHARGING: (
         _start_charging,
         START_CHARGING_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
-    SERVICE_STOP_CHARGING: (_stop_charging, CONNECTOR_SCHEMA, SupportsResponse.NONE),
+    SERVICE_STOP_CHARGING: (
+        _stop_charging,
+        CONNECTOR_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    ),
     SERVICE_SET_CURRENT_LIMIT: (
         _set_current_limit,
         SET_CURRENT_LIMIT_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
     SERVICE_CLEAR_CURRENT_LIMIT: (
         _clear_current_limit,
         CONNECTOR_SCHEMA,
-        SupportsResponse.NONE,
+        SupportsResponse.OPTIONAL,
     ),
     SERVICE_RESET: (_reset, RESET_SCHEMA, SupportsResponse.NONE),
     SERVICE_UNLOCK: (_unlock, CONNECTOR_SCHEMA, SupportsResponse.NONE),
@@ -657,14 +682,53 @@ _ACTIONS: dict[str, tuple[_Handler, vol.Schema, SupportsResponse]] = {
 }
 
 
+#: Actions that change or reveal how a charger or the site is set up (firmware,
+#: configuration, vendor commands, diagnostics uploads, reboots, the id tags that
+#: open the chargers): administrators only, as HA core's admin services.
+ADMIN_ACTIONS = frozenset(
+    {
+        SERVICE_RESET,
+        SERVICE_GET_CONFIGURATION,
+        SERVICE_SET_CONFIGURATION,
+        SERVICE_UPDATE_FIRMWARE,
+        SERVICE_REQUEST_DIAGNOSTICS,
+        SERVICE_DATA_TRANSFER,
+        SERVICE_ADD_ID_TAG,
+        SERVICE_REMOVE_ID_TAG,
+        SERVICE_LIST_ID_TAGS,
+    }
+)
+
+
+def _admin_only(hass: HomeAssistant, handler: _Handler) -> _Handler:
+    """`handler` for administrators only: the checks of HA's admin services.
+
+    The same checks as `homeassistant.helpers.service.async_register_admin_service`,
+    whose HA 2025.4 version cannot register an action that returns data (several of
+    ours do), so one wrapper serves all of them. A call without a user (an
+    automation, a script) is the system's own and allowed.
+    """
+
+    async def checked(call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:
+            user = await hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return checked
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
+    """Register the integration's actions (the admin ones for admins only)."""
     for service, (handler, schema, supports_response) in _ACTIONS.items():
         hass.services.async_register(
             DOMAIN,
             service,
-            handler,
+            _admin_only(hass, handler) if service in ADMIN_ACTIONS else handler,
             schema=schema,
             supports_response=supports_response,
         )

@@ -1,4 +1,4 @@
-"""Base classes, devices and readings of the site entities.
+"""Base classes and devices of the site entities.
 
 The site shows as devices under its config entry: the **site** itself (grid, limit,
 coordinator), **solar**, **home battery** and **house load** (all via the site), and
@@ -6,52 +6,45 @@ one **EV loadpoint** per charger connector (via its charger's device). Solar and
 battery devices exist only while their sources are configured.
 
 Site entities are pushed: each follows `SiteCoordinator.add_listener` (after every
-coordination or settings change) and, for mirrored measurements, the state changes of
-its source entities; loadpoint entities also follow their charger. An entity writes
-its state only when what it shows changed.
-
-The readings here turn source entity states into the site's units and signs: power
-in W (kW and other power units converted), battery power positive when charging.
+coordination or site settings change) and, for mirrored measurements, the state
+changes of its source entities. A loadpoint entity follows only its own loadpoint
+(its settings) and its charger, so a coordination of a thousand loadpoints wakes
+none of them. An entity writes its state only when what it shows changed. Readings
+come from the site's one readings adapter (`site.readings.SourceReader`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, UnitOfPower
 from homeassistant.core import (
     Event,
     EventStateChangedData,
     HomeAssistant,
-    State,
     callback,
 )
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.util.unit_conversion import PowerConverter
 
 from .const import (
-    BATTERY_SIGN_DISCHARGING_POSITIVE,
     CONF_BATTERY_POWER,
-    CONF_BATTERY_POWER_SIGN,
     CONF_BATTERY_SOC,
-    CONF_GRID_POWER,
-    CONF_HOUSE_POWER,
     CONF_PV_POWER,
     CONF_SITE_NAME,
     DEFAULT_SITE_NAME,
     DOMAIN,
-    SIGNAL_NEW_CHARGER,
 )
 from .csms.model import ChargerState, ConnectorState
-from .entity import charger_device_info
+from .entity_index import EntityIndex
+from .identifiers import (
+    charger_device_id,
+    is_loadpoint_device,
+    loadpoint_device_id,
+)
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator, loadpoint_id
 
@@ -96,23 +89,20 @@ def site_device_info(site: SiteCoordinator, part: str = SITE) -> DeviceInfo:
     )
 
 
-def loadpoint_device_id(charger_id: str, connector_id: int) -> tuple[str, str]:
-    """The identifier of a loadpoint's device."""
-    return (DOMAIN, f"loadpoint_{charger_id}_{connector_id}")
-
-
 @cache
-def loadpoint_device_info(charger_id: str, connector_id: int) -> DeviceInfo:
+def loadpoint_device_info(
+    entry_id: str, charger_id: str, connector_id: int
+) -> DeviceInfo:
     """The EV loadpoint of one charger connector, via the charger's device.
 
     One shared dict per loadpoint (HA only reads it when an entity is added).
     """
     name = charger_id if connector_id == 1 else f"{charger_id}/{connector_id}"
     return DeviceInfo(
-        identifiers={loadpoint_device_id(charger_id, connector_id)},
+        identifiers={loadpoint_device_id(entry_id, charger_id, connector_id)},
         translation_key="loadpoint",
         translation_placeholders={"loadpoint": name},
-        via_device=(DOMAIN, charger_id),
+        via_device=charger_device_id(entry_id, charger_id),
     )
 
 
@@ -155,118 +145,12 @@ def async_remove_unused_loadpoint_devices(
     devices = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
         if any(
-            domain == DOMAIN and identifier.startswith("loadpoint_")
+            domain == DOMAIN and is_loadpoint_device(entry.entry_id, identifier)
             for domain, identifier in device.identifiers
         ):
             devices.async_update_device(
                 device.id, remove_config_entry_id=entry.entry_id
             )
-
-
-# Readings ---------------------------------------------------------------------
-
-
-def number(state: State | None) -> float | None:
-    """A state's finite numeric value, else None."""
-    if state is None:
-        return None
-    try:
-        value = float(state.state)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def power_w(state: State | None) -> float | None:
-    """A power state in W (kW, MW, ... converted; no unit means W)."""
-    value = number(state)
-    if value is None or state is None:
-        return None
-    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    if unit in PowerConverter.VALID_UNITS and unit != UnitOfPower.WATT:
-        return PowerConverter.convert(value, unit, UnitOfPower.WATT)
-    return value
-
-
-def source(site: SiteCoordinator, key: str) -> State | None:
-    """The state of a configured source entity."""
-    entity_id = site.options.get(key)
-    return site.hass.states.get(entity_id) if entity_id else None
-
-
-def pv_w(site: SiteCoordinator) -> float | None:
-    """PV production in W."""
-    return power_w(source(site, CONF_PV_POWER))
-
-
-def grid_w(site: SiteCoordinator) -> float | None:
-    """Grid power in W, positive when importing."""
-    return power_w(source(site, CONF_GRID_POWER))
-
-
-def battery_soc(site: SiteCoordinator) -> float | None:
-    """Home battery state of charge in %."""
-    return number(source(site, CONF_BATTERY_SOC))
-
-
-def battery_w(site: SiteCoordinator) -> float | None:
-    """Home battery power in W, positive when charging."""
-    value = power_w(source(site, CONF_BATTERY_POWER))
-    if value is not None and (
-        site.options.get(CONF_BATTERY_POWER_SIGN) == BATTERY_SIGN_DISCHARGING_POSITIVE
-    ):
-        return -value
-    return value
-
-
-def loadpoint_power_w(charger: ChargerState, conn: ConnectorState) -> float:
-    """What a loadpoint draws: the meter's power during a session, else 0."""
-    if not charger.online or conn.transaction is None:
-        return 0.0
-    return conn.meter.power_w or 0.0
-
-
-def ev_w(site: SiteCoordinator) -> float:
-    """What all loadpoints draw now, in W."""
-    return sum(
-        loadpoint_power_w(charger, conn)
-        for _, charger, conn in site.loadpoint_connectors()
-    )
-
-
-def house_w(site: SiteCoordinator) -> tuple[float | None, bool]:
-    """House consumption in W and whether it was derived.
-
-    Measured when a house source is configured and readable; else derived as
-    PV + grid - battery charging - EV power (at least 0), which needs PV and grid
-    (and the battery power when a battery is configured).
-    """
-    measured = power_w(source(site, CONF_HOUSE_POWER))
-    if measured is not None:
-        return measured, False
-    pv, grid = pv_w(site), grid_w(site)
-    battery = battery_w(site) if site.options.get(CONF_BATTERY_POWER) else 0.0
-    if pv is None or grid is None or battery is None:
-        return None, False
-    return max(0.0, pv + grid - battery - ev_w(site)), True
-
-
-def surplus_w(site: SiteCoordinator) -> float | None:
-    """What the site could still use without importing, in W.
-
-    Export plus what the EVs and the battery draw now (a discharging battery counts
-    negative): PV minus house consumption, as the coordinator sees it.
-    """
-    grid = grid_w(site)
-    if grid is None:
-        return None
-    battery = battery_w(site) or 0.0
-    return -grid + ev_w(site) + battery
-
-
-def rounded(value: float | None, digits: int = 1) -> float | None:
-    """`value` rounded for display, None stays None."""
-    return None if value is None else round(value, digits)
 
 
 # Entities ---------------------------------------------------------------------
@@ -284,10 +168,12 @@ class SiteEntity(Entity):
         description: EntityDescription,
         device_info: DeviceInfo,
         unique_id: str,
+        part: str = SITE,
     ) -> None:
-        """Bind the entity to the site."""
+        """Bind the entity to the site (`part`: the device it is on)."""
         self.entity_description = description
         self.site = site
+        self.part = part
         self._attr_device_info = device_info
         self._attr_unique_id = unique_id
         self._last_shown: Any = None
@@ -300,11 +186,19 @@ class SiteEntity(Entity):
         """Entities whose state changes this entity follows."""
         return []
 
+    def _follow_site(self) -> Callable[[], None]:
+        return self.site.add_listener(self._refresh)
+
+    def _index(self, index: EntityIndex) -> Callable[[], None]:
+        return index.add_site(self.part, self.entity_description.key, self.entity_id)
+
     async def async_added_to_hass(self) -> None:
         """Follow the coordinator and the source entities."""
         await super().async_added_to_hass()
         self._last_shown = (self.available, self.shown())
-        self.async_on_remove(self.site.add_listener(self._refresh))
+        self.async_on_remove(self._follow_site())
+        if (entry := self.platform.config_entry) is not None:
+            self.async_on_remove(self._index(entry.runtime_data.entities))
         if sources := self.source_entity_ids():
             self.async_on_remove(
                 async_track_state_change_event(self.hass, sources, self._source_changed)
@@ -327,6 +221,9 @@ class LoadpointEntity(SiteEntity):
 
     #: Settings stay available while the charger is offline; measurements do not.
     _follows_charger_availability = False
+    #: Whether what it shows comes from the charger (settings do not: they never
+    #: wake on a meter report).
+    _follows_charger = False
 
     def __init__(
         self,
@@ -339,7 +236,7 @@ class LoadpointEntity(SiteEntity):
         super().__init__(
             site,
             description,
-            loadpoint_device_info(charger.charger_id, connector_id),
+            loadpoint_device_info(site.entry_id, charger.charger_id, connector_id),
             f"{site.entry_id}_loadpoint_{charger.charger_id}_{connector_id}_"
             f"{description.key}",
         )
@@ -357,76 +254,16 @@ class LoadpointEntity(SiteEntity):
         """Settings always; measurements while the charger is heard from."""
         return not self._follows_charger_availability or self.charger.online
 
+    def _follow_site(self) -> Callable[[], None]:
+        return self.site.add_listener(self._refresh, self.lp_id)
+
+    def _index(self, index: EntityIndex) -> Callable[[], None]:
+        return index.add_loadpoint(
+            self.lp_id, self.entity_description.key, self.entity_id
+        )
+
     async def async_added_to_hass(self) -> None:
-        """Follow the charger too."""
+        """Follow the charger too, when it shows what the charger reports."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.charger.add_listener(self._refresh))
-
-
-type LoadpointFactory = Callable[
-    [SiteCoordinator, ChargerState, int], Iterable[LoadpointEntity]
-]
-
-
-@callback
-def async_setup_loadpoints(
-    hass: HomeAssistant,
-    entry: EnergyCoordinatorConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: LoadpointFactory,
-) -> None:
-    """Add the platform's loadpoint entities for every connector, now and later.
-
-    Like the charger platforms: chargers approved at load, chargers added later
-    (`SIGNAL_NEW_CHARGER`) and connectors a charger reports later all get theirs.
-    """
-    site = entry.runtime_data.site
-    system = site.system
-    devices = dr.async_get(hass)
-    if not site.coordinates_evs:
-        return
-    # charger id -> (charger object, connectors done, remove connector listener)
-    tracked: dict[str, tuple[ChargerState, set[int], Callable[[], None]]] = {}
-
-    @callback
-    def add_connector(charger: ChargerState, done: set[int], connector_id: int) -> None:
-        if connector_id < 1 or connector_id in done:
-            return
-        done.add(connector_id)
-        # The charger device must exist before the loadpoint points to it.
-        devices.async_get_or_create(
-            config_entry_id=entry.entry_id, **charger_device_info(charger)
-        )
-        async_add_entities(list(factory(site, charger, connector_id)))
-
-    @callback
-    def add_charger(charger_id: str) -> None:
-        charger = system.chargers.get(charger_id)
-        if charger is None or not system.is_approved(charger_id):
-            return
-        known = tracked.get(charger_id)
-        if known is not None:
-            if known[0] is charger:
-                return
-            known[2]()  # removed and added again
-        done: set[int] = set()
-        remove = charger.add_connector_listener(
-            lambda connector_id: add_connector(charger, done, connector_id)
-        )
-        tracked[charger_id] = (charger, done, remove)
-        for connector_id in sorted(charger.connectors):
-            add_connector(charger, done, connector_id)
-
-    @callback
-    def remove_listeners() -> None:
-        for _, _, remove in tracked.values():
-            remove()
-
-    for charger_id in list(system.chargers):
-        add_charger(charger_id)
-    entry.async_on_unload(remove_listeners)
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass, SIGNAL_NEW_CHARGER.format(entry.entry_id), add_charger
-        )
-    )
+        if self._follows_charger or self._follows_charger_availability:
+            self.async_on_remove(self.charger.add_listener(self._refresh))

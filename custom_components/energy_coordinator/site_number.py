@@ -39,7 +39,6 @@ from .site_entity import (
     LoadpointEntity,
     SiteEntity,
     async_ensure_site_devices,
-    async_setup_loadpoints,
     site_device_info,
 )
 
@@ -163,21 +162,21 @@ def async_setup_site_numbers(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the grid limit and every loadpoint's settings, now and later."""
+    """Add the grid limit (the loadpoints' come from `loadpoint_numbers`)."""
     site = entry.runtime_data.site
     async_ensure_site_devices(hass, entry)
     description = GRID_LIMIT_KW if site.grid_limit_unit == "kW" else GRID_LIMIT_A
     async_add_entities([GridLimitNumber(site, description)])
 
-    def loadpoint_numbers(
-        site: SiteCoordinator, charger: ChargerState, connector_id: int
-    ) -> Iterable[LoadpointEntity]:
-        return [
-            LoadpointNumberEntity(site, charger, connector_id, description)
-            for description in LOADPOINT_NUMBERS
-        ]
 
-    async_setup_loadpoints(hass, entry, async_add_entities, loadpoint_numbers)
+def loadpoint_numbers(
+    site: SiteCoordinator, charger: ChargerState, connector_id: int
+) -> Iterable[LoadpointEntity]:
+    """The settings of one EV loadpoint (for the entity tracker)."""
+    return [
+        LoadpointNumberEntity(site, charger, connector_id, description)
+        for description in LOADPOINT_NUMBERS
+    ]
 
 
 class GridLimitNumber(SiteEntity, NumberEntity):

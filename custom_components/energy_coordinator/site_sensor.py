@@ -69,9 +69,10 @@ from .const import (
     CONF_PV_POWER,
 )
 from .csms.model import ChargerState, ConnectorState
-from .energy import Decision
+from .energy import Code, Decision, house_estimate, surplus_estimate
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
+from .site.readings import number, power_w
 from .site_entity import (
     BATTERY,
     HOUSE,
@@ -80,25 +81,44 @@ from .site_entity import (
     LoadpointEntity,
     SiteEntity,
     async_ensure_site_devices,
-    async_setup_loadpoints,
-    battery_soc,
-    battery_w,
-    grid_w,
-    house_w,
-    loadpoint_power_w,
-    number,
-    power_w,
-    pv_w,
-    rounded,
     site_device_info,
-    surplus_w,
 )
 
 #: HA limits a state to 255 characters.
 MAX_STATE_LENGTH = 255
+#: Sentences of the explanation the status sensor carries (a garage has thousands;
+#: `get_status` and `coordinate` return all of them).
+MAX_STATUS_REASONS = 20
 
 #: Explanation codes that report something the coordinator did (or held back).
 _ACTION_PREFIXES = ("ev.", "battery.", "load.", "grid.over_limit")
+
+
+def rounded(value: float | None, digits: int = 1) -> float | None:
+    """`value` rounded for display, None stays None."""
+    return None if value is None else round(value, digits)
+
+
+def loadpoint_power_w(charger: ChargerState, conn: ConnectorState) -> float:
+    """What a loadpoint draws: the meter's power during a session, else 0."""
+    if not charger.online or conn.transaction is None:
+        return 0.0
+    return conn.meter.power_w or 0.0
+
+
+def house_w(site: SiteCoordinator) -> tuple[float | None, bool]:
+    """House consumption in W and whether it was derived (as the core does it)."""
+    reader = site.reader
+    battery = reader.battery_w() if reader.configured(CONF_BATTERY_POWER) else 0.0
+    return house_estimate(
+        reader.house_w(), reader.pv_w(), reader.grid_w(), battery, site.ev_power_w()
+    )
+
+
+def surplus_w(site: SiteCoordinator) -> float | None:
+    """PV minus house consumption as the grid meter shows it (as the core does)."""
+    reader = site.reader
+    return surplus_estimate(reader.grid_w(), site.ev_power_w(), reader.battery_w())
 
 
 def status_summary(decision: Decision) -> str:
@@ -115,21 +135,71 @@ def status_summary(decision: Decision) -> str:
     return text
 
 
+#: The coordinator's headline, from the most pressing situation down.
+STATUS_OPTIONS = [
+    "fallback",
+    "grid_limited",
+    "charging",
+    "waiting_for_surplus",
+    "idle",
+]
+_FALLBACK_CODES = frozenset(
+    {Code.EV_FALLBACK, Code.BATTERY_HOLD_FALLBACK, Code.GRID_LIMIT_UNKNOWN}
+)
+_GRID_CODES = frozenset(
+    {Code.EV_GRID_REDUCED, Code.EV_GRID_PAUSED, Code.GRID_OVER_LIMIT}
+)
+_WAITING_CODES = frozenset(
+    {
+        Code.EV_PV_NO_SURPLUS,
+        Code.EV_PV_ENABLE_WAIT,
+        Code.EV_PV_SHARE_WAIT,
+    }
+)
+
+
+def status_headline(decision: Decision) -> str:
+    """What the site is doing, as one of `STATUS_OPTIONS` (translated in the UI).
+
+    It changes when the situation changes, not with every reading, so the
+    logbook and the recorder see what matters.
+    """
+    codes = {reason.code for reason in decision.explanation}
+    if codes & _FALLBACK_CODES:
+        return "fallback"
+    if codes & _GRID_CODES:
+        return "grid_limited"
+    if any(action.charging for action in decision.actions.vehicles.values()):
+        return "charging"
+    if codes & _WAITING_CODES:
+        return "waiting_for_surplus"
+    return "idle"
+
+
 def _status_value(site: SiteCoordinator) -> str | None:
-    return None if site.last is None else status_summary(site.last.decision)
+    return None if site.last is None else status_headline(site.last.decision)
 
 
 def _status_attributes(site: SiteCoordinator) -> dict[str, Any]:
     last = site.last
     if last is None:
         return {}
-    data = last.decision.as_dict()
+    decision = last.decision
+    reasons = decision.explanation
+    vehicles = decision.actions.vehicles
+    site_first = sorted(
+        reasons, key=lambda r: r.subject not in ("site", "grid", "battery")
+    )
+    actions = decision.actions.as_dict()
     return {
-        "codes": last.decision.codes(),
-        "explanation": data["explanation"],
-        "actions": data["actions"],
-        "executed": list(last.executed),
-        "errors": list(last.errors),
+        "summary": status_summary(decision),
+        "codes": sorted({r.code.value for r in reasons}),
+        "explanation": [r.as_dict() for r in site_first[:MAX_STATUS_REASONS]],
+        "battery": actions["battery"],
+        "loads": actions["loads"],
+        "vehicles": len(vehicles),
+        "charging": sum(1 for a in vehicles.values() if a.charging),
+        "errors": last.errors[:MAX_STATUS_REASONS],
     }
 
 
@@ -165,7 +235,7 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         sources=(CONF_GRID_POWER,),
         exists_fn=_configured(CONF_GRID_POWER),
-        value_fn=lambda site: rounded(grid_w(site)),
+        value_fn=lambda site: rounded(site.reader.grid_w()),
     ),
     SiteSensorEntityDescription(
         key="surplus_power",
@@ -183,16 +253,19 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         key="coordinator_status",
         translation_key="coordinator_status",
         part=SITE,
+        device_class=SensorDeviceClass.ENUM,
+        options=STATUS_OPTIONS,
         value_fn=_status_value,
         attributes_fn=_status_attributes,
     ),
     SiteSensorEntityDescription(
+        # When the decision last changed (not every run: that is not news).
         key="last_decision",
         translation_key="last_decision",
         part=SITE,
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda site: None if site.last is None else site.last.at,
+        value_fn=lambda site: None if site.last is None else site.last.changed_at,
     ),
     SiteSensorEntityDescription(
         key="solar_power",
@@ -203,7 +276,7 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
         sources=(CONF_PV_POWER,),
-        value_fn=lambda site: rounded(pv_w(site)),
+        value_fn=lambda site: rounded(site.reader.pv_w()),
     ),
     SiteSensorEntityDescription(
         key="battery_soc",
@@ -215,7 +288,7 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         sources=(CONF_BATTERY_SOC,),
         exists_fn=_configured(CONF_BATTERY_SOC),
-        value_fn=lambda site: rounded(battery_soc(site)),
+        value_fn=lambda site: rounded(site.reader.battery_soc_pct()),
     ),
     SiteSensorEntityDescription(
         key="battery_power",
@@ -227,7 +300,7 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         sources=(CONF_BATTERY_POWER,),
         exists_fn=_configured(CONF_BATTERY_POWER),
-        value_fn=lambda site: rounded(battery_w(site)),
+        value_fn=lambda site: rounded(site.reader.battery_w()),
     ),
     SiteSensorEntityDescription(
         key="battery_command_power",
@@ -334,7 +407,7 @@ def async_setup_site_sensors(
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the site's sensors, and every loadpoint's, now and later."""
+    """Add the site's sensors (the loadpoints' come from `loadpoint_sensors`)."""
     site = entry.runtime_data.site
     parts = async_ensure_site_devices(hass, entry)
     entities: list[SensorEntity] = [
@@ -346,18 +419,18 @@ def async_setup_site_sensors(
         entities.append(SolarEnergyTodaySensor(site, SOLAR_ENERGY_TODAY))
     async_add_entities(entities)
 
-    def loadpoint_sensors(
-        site: SiteCoordinator, charger: ChargerState, connector_id: int
-    ) -> Iterable[LoadpointEntity]:
-        return [
-            *(
-                LoadpointSensorEntity(site, charger, connector_id, description)
-                for description in LOADPOINT_SENSORS
-            ),
-            VehicleSocSensor(site, charger, connector_id, VEHICLE_SOC),
-        ]
 
-    async_setup_loadpoints(hass, entry, async_add_entities, loadpoint_sensors)
+def loadpoint_sensors(
+    site: SiteCoordinator, charger: ChargerState, connector_id: int
+) -> Iterable[LoadpointEntity]:
+    """The sensors of one EV loadpoint (for the entity tracker)."""
+    return [
+        *(
+            LoadpointSensorEntity(site, charger, connector_id, description)
+            for description in LOADPOINT_SENSORS
+        ),
+        VehicleSocSensor(site, charger, connector_id, VEHICLE_SOC),
+    ]
 
 
 class SiteSensorEntity(SiteEntity, SensorEntity):
@@ -366,7 +439,16 @@ class SiteSensorEntity(SiteEntity, SensorEntity):
     entity_description: SiteSensorEntityDescription
     # The explanation and actions are for the UI, not for the database.
     _unrecorded_attributes = frozenset(
-        {"codes", "explanation", "actions", "executed", "errors"}
+        {
+            "summary",
+            "codes",
+            "explanation",
+            "battery",
+            "loads",
+            "vehicles",
+            "charging",
+            "errors",
+        }
     )
 
     def __init__(
@@ -378,6 +460,7 @@ class SiteSensorEntity(SiteEntity, SensorEntity):
             description,
             site_device_info(site, description.part),
             f"{site.entry_id}_{description.key}",
+            description.part,
         )
 
     @property
@@ -430,6 +513,7 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
             description,
             site_device_info(site, SOLAR),
             f"{site.entry_id}_{description.key}",
+            SOLAR,
         )
         self._energy_wh = 0.0
         self._day: date = dt_util.now().date()
@@ -471,7 +555,7 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
                 energy, int | float
             ):
                 self._energy_wh = max(0.0, float(energy))
-        self._power_w = pv_w(self.site)
+        self._power_w = self.site.reader.pv_w()
         self._since = now
         await super().async_added_to_hass()
         self.async_on_remove(
@@ -515,6 +599,7 @@ class LoadpointSensorEntity(LoadpointEntity, SensorEntity):
     """A sensor of one EV loadpoint."""
 
     entity_description: LoadpointSensorEntityDescription
+    _follows_charger = True
 
     def __init__(
         self,
@@ -539,6 +624,8 @@ class LoadpointSensorEntity(LoadpointEntity, SensorEntity):
 
 class VehicleSocSensor(LoadpointEntity, SensorEntity):
     """The vehicle's state of charge: its entity, the charger, or an estimate."""
+
+    _follows_charger = True
 
     def __init__(
         self,

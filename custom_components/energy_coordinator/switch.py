@@ -2,7 +2,10 @@
 
 Charge: on starts a transaction remotely with the site's remote id tag, off stops
 the running one; it is on while a transaction runs (as the charger reports it, not
-optimistically). Availability: makes the connector operative or inoperative.
+optimistically). On a loadpoint the site coordinates, it goes through the site's
+`ChargerCommands` like the actions do: off also sets the charge mode to off, on
+sets a loadpoint that is off to now. Availability: makes the connector operative
+or inoperative.
 """
 
 from __future__ import annotations
@@ -17,12 +20,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .command_errors import command_errors
-from .csms.link import ChargePointLink
 from .csms.model import ChargerState, ConnectorState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity
-from .platform_setup import async_setup_charger_platform
+from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
+from .site.commands import ChargerCommands
 
 PARALLEL_UPDATES = 0
 
@@ -32,16 +34,22 @@ class ConnectorSwitchEntityDescription(SwitchEntityDescription):
     """A switch of one connector."""
 
     is_on_fn: Callable[[ConnectorState], bool]
-    #: Sends the command: (system, link, connector id, on) -> awaitable.
-    set_fn: Callable[[CentralSystem, ChargePointLink, int, bool], Awaitable[None]]
+    #: Sends the command: (entity, on) -> awaitable.
+    set_fn: Callable[[ConnectorSwitchEntity, bool], Awaitable[Any]]
 
 
-def _set_charging(
-    system: CentralSystem, link: ChargePointLink, connector_id: int, on: bool
-) -> Awaitable[None]:
+def _set_charging(entity: ConnectorSwitchEntity, on: bool) -> Awaitable[Any]:
+    charger_id, connector_id = entity.charger.charger_id, entity.connector_number
     if on:
-        return link.start_charging(connector_id, system.config.remote_id_tag)
-    return link.stop_charging(connector_id)
+        return entity.commands.start(
+            charger_id, connector_id, entity.system.config.remote_id_tag
+        )
+    return entity.commands.stop(charger_id, connector_id)
+
+
+def _set_availability(entity: ConnectorSwitchEntity, on: bool) -> Awaitable[None]:
+    link = entity.system.link(entity.charger.charger_id)
+    return link.set_availability(entity.connector_number, on)
 
 
 CONNECTOR_SWITCHES: tuple[ConnectorSwitchEntityDescription, ...] = (
@@ -57,9 +65,7 @@ CONNECTOR_SWITCHES: tuple[ConnectorSwitchEntityDescription, ...] = (
         translation_key="availability",
         entity_category=EntityCategory.CONFIG,
         is_on_fn=lambda conn: conn.available,
-        set_fn=lambda _system, link, connector_id, on: link.set_availability(
-            connector_id, on
-        ),
+        set_fn=_set_availability,
     ),
 )
 
@@ -70,16 +76,17 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches of every connector, now and later."""
+    commands = entry.runtime_data.site.commands
 
     def connector_switches(
-        system: CentralSystem, charger: ChargerState, connector_id: int
+        charger: ChargerState, connector_id: int
     ) -> Iterable[ChargerEntity]:
         return [
-            ConnectorSwitchEntity(system, charger, description, connector_id)
+            ConnectorSwitchEntity(entry, charger, description, connector_id, commands)
             for description in CONNECTOR_SWITCHES
         ]
 
-    async_setup_charger_platform(
+    async_setup_tracked_entities(
         hass, entry, async_add_entities, connector_entities=connector_switches
     )
 
@@ -88,6 +95,19 @@ class ConnectorSwitchEntity(ChargerEntity, SwitchEntity):
     """A switch of one connector."""
 
     entity_description: ConnectorSwitchEntityDescription
+
+    def __init__(
+        self,
+        entry: EnergyCoordinatorConfigEntry,
+        charger: ChargerState,
+        description: ConnectorSwitchEntityDescription,
+        connector_id: int,
+        commands: ChargerCommands,
+    ) -> None:
+        """Bind the switch to its connector and the site's commands."""
+        super().__init__(entry, charger, description, connector_id)
+        self.commands = commands
+        self.connector_number = connector_id
 
     @property
     def is_on(self) -> bool:
@@ -99,12 +119,8 @@ class ConnectorSwitchEntity(ChargerEntity, SwitchEntity):
         return self.is_on
 
     async def _async_set(self, on: bool) -> None:
-        assert self.connector_id is not None
         with command_errors():
-            link = self.system.link(self.charger.charger_id)
-            await self.entity_description.set_fn(
-                self.system, link, self.connector_id, on
-            )
+            await self.entity_description.set_fn(self, on)
         self._charger_changed()
 
     async def async_turn_on(self, **kwargs: Any) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from . import __version__
 from .app import (
-    AddonContext,
     assistant_hooks,
     serve_http,
     serve_stdio,
@@ -38,6 +37,7 @@ from .config import (
     Settings,
     env_default,
 )
+from .context import AddonContext
 
 _LOGGER = logging.getLogger("energy_coordinator_mcp")
 

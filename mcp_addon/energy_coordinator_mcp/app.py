@@ -1,7 +1,6 @@
 """The running add-on: its parts wired together, its HTTP servers and transports.
 
-Owns `AddonContext` (settings, HA client, credentials, redactor, audit log,
-confirmation gate, tool registry, MCP server) and the two HTTP servers:
+Owns the two HTTP servers of an `AddonContext` (context.py):
 
 - the MCP port: Streamable HTTP at `/mcp` (bearer token) and, under the secret
   path, `/<secret>/mcp` plus the legacy HTTP+SSE transport (`/<secret>/sse` and
@@ -9,8 +8,9 @@ confirmation gate, tool registry, MCP server) and the two HTTP servers:
   integration). `Guard` checks every request first: a browser Origin not in the
   allow-list gets 403, a missing or wrong credential 401;
 - the ingress port: the status page (connection URL, token, rotate) and whatever
-  routes the assistant module adds (`assistant.routes(ctx)`), reachable only from
-  the Supervisor's ingress proxy (and loopback, for development).
+  routes the assistant adds (`assistant_entry.routes(ctx)`), reachable only from
+  the Supervisor's ingress proxy (and loopback, for development); a state-changing
+  request from a page of another site gets 403 (`security.cross_origin`).
 
 Also the stdio transport, for MCP clients that start the add-on as a process.
 """
@@ -21,11 +21,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from mcp.server import Server
 from mcp.server.sse import SseServerTransport
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -36,19 +34,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .audit import AuditLog
-from .config import Settings
-from .ha_client import HAClient
-from .security import (
-    ConfirmationGate,
-    Credentials,
-    RedactingFilter,
-    Redactor,
-    bearer,
-    origin_allowed,
-)
-from .server import CALLER_SCOPE_KEY, build_server
-from .tools import ToolRegistry
+from .context import AddonContext
+from .ingress import routes as status_routes
+from .security import bearer, cross_origin, origin_allowed
+from .server import CALLER_SCOPE_KEY
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,62 +45,6 @@ _LOGGER = logging.getLogger(__name__)
 INGRESS_CLIENTS = frozenset({"172.30.32.2", "127.0.0.1", "::1"})
 #: Paths served without credentials (no data in them).
 OPEN_PATHS = frozenset({"/health"})
-
-
-@dataclass
-class AddonContext:
-    """Everything a request handler or a background job may need."""
-
-    settings: Settings
-    ha: HAClient
-    credentials: Credentials
-    redactor: Redactor
-    audit: AuditLog
-    gate: ConfirmationGate
-    registry: ToolRegistry
-    server: Server[Any]
-    background: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    @classmethod
-    def create(cls, settings: Settings, ha: HAClient | None = None) -> AddonContext:
-        """Wire the parts for these settings (nothing is started yet)."""
-        data_dir = settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        credentials = Credentials(data_dir)
-        redactor = Redactor([*settings.secrets(), *credentials.secrets()])
-        credentials.on_rotate(
-            lambda: redactor.add(credentials.secrets())  # old ones stay hidden too
-        )
-        ha = ha or HAClient(settings.ha_url, settings.ha_token)
-        audit = AuditLog(data_dir, redactor)
-        gate = ConfirmationGate()
-        registry = ToolRegistry(
-            ha, settings.options, gate=gate, audit=audit, redactor=redactor
-        )
-        server = build_server(registry, read_only=settings.options.read_only)
-        return cls(settings, ha, credentials, redactor, audit, gate, registry, server)
-
-    def install_log_redaction(self) -> None:
-        """Every log record of every handler passes through the redactor."""
-        flt = RedactingFilter(self.redactor)
-        for handler in logging.getLogger().handlers:
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-                handler.addFilter(flt)
-
-    @property
-    def mcp_url(self) -> str:
-        """Where MCP clients connect (`public_url` or derived from host/port)."""
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/") + "/mcp"
-        host = self.settings.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "homeassistant.local"
-        return f"http://{host}:{self.settings.port}/mcp"
-
-    @property
-    def secret_base(self) -> str:
-        """The secret-path base URL (for clients that cannot send headers)."""
-        return self.mcp_url.removesuffix("/mcp") + f"/{self.credentials.secret_path}"
 
 
 # MCP port ---------------------------------------------------------------------
@@ -233,11 +166,16 @@ def build_mcp_app(ctx: AddonContext) -> ASGIApp:
 
 
 class IngressOnly:
-    """Serve only the Supervisor's ingress proxy (and loopback)."""
+    """Serve only the Supervisor's ingress proxy (and loopback), same-origin only.
 
-    def __init__(self, app: ASGIApp) -> None:
+    A request from any other address gets 403; so does a state-changing request
+    (rotate, ask) that a page of another site sent through the owner's browser.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...] = ()) -> None:
         """Protect `app`."""
         self.app = app
+        self.allowed_origins = allowed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """403 for anyone else."""
@@ -246,27 +184,38 @@ class IngressOnly:
             if client is None or client[0] not in INGRESS_CLIENTS:
                 await _plain(403, "Ingress only")(scope, receive, send)
                 return
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in scope["headers"]
+            }
+            if cross_origin(scope["method"], headers, self.allowed_origins):
+                _LOGGER.warning(
+                    "Refused a cross-origin %s %s from origin %s",
+                    scope["method"],
+                    scope["path"],
+                    headers.get("origin") or headers.get("sec-fetch-site"),
+                )
+                await _plain(403, "Cross-origin request refused")(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
 def assistant_hooks() -> Any:
-    """The assistant module, when it is installed (it adds routes and jobs)."""
+    """The assistant's entry points, when it is installed (routes, jobs, `ask`)."""
     try:
-        from . import assistant  # type: ignore[attr-defined,unused-ignore]
+        from . import assistant_entry  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
-    return assistant
+    return assistant_entry
 
 
 def build_ingress_app(ctx: AddonContext) -> ASGIApp:
     """The status page (and the assistant's routes)."""
-    from .ingress import routes as status_routes
-
     routes: list[BaseRoute] = list(status_routes(ctx))
     hooks = assistant_hooks()
     if hooks is not None and hasattr(hooks, "routes"):
         routes.extend(hooks.routes(ctx))
-    return IngressOnly(Starlette(routes=routes))
+    return IngressOnly(Starlette(routes=routes), ctx.settings.options.allowed_origins)
 
 
 # Serving ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import anthropic
 
@@ -30,14 +30,6 @@ from .config import Options
 from .prompts import PROMPTS, render
 from .token_budget import BudgetExhaustedError, TokenBudget
 from .tools import ToolRegistry, ToolResult
-
-if TYPE_CHECKING:
-    import argparse
-
-    from starlette.routing import BaseRoute
-
-    from .app import AddonContext
-    from .config import Settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -493,37 +485,10 @@ def _api_error_text(err: anthropic.APIError) -> str:
     return err.message
 
 
-# Hooks app.py and __main__.py look for (implemented in assistant_entry) ---------
-
-
-def routes(ctx: AddonContext) -> list[BaseRoute]:
-    """The ingress routes: `POST /api/ask`, `GET /api/assistant`."""
-    from .assistant_entry import routes as assistant_routes
-
-    return assistant_routes(ctx)
-
-
-async def run_background(ctx: AddonContext) -> None:
-    """The daily charger diagnostics job."""
-    from .assistant_entry import run_background as background
-
-    await background(ctx)
-
-
-async def ask_cli(settings: Settings, args: argparse.Namespace) -> int:
-    """`python -m energy_coordinator_mcp ask "…"`."""
-    from .assistant_entry import ask_cli as cli
-
-    return await cli(settings, args)
-
-
 __all__ = [
     "DISABLED_MESSAGE",
     "AskResult",
     "Assistant",
     "AssistantDisabledError",
     "ToolCallRecord",
-    "ask_cli",
-    "routes",
-    "run_background",
 ]

@@ -1,7 +1,7 @@
 """Where the assistant meets the running add-on: `/api/ask`, `ask`, the daily job.
 
-Owns the hooks `app.py` and `__main__.py` look for on the `assistant` module (which
-re-exports them): `routes(ctx)` adds `POST /api/ask` (a question, or a confirmation
+Owns the hooks `app.py` and `__main__.py` look for (`app.assistant_hooks()`):
+`routes(ctx)` adds `POST /api/ask` (a question, or a confirmation
 code the person sends back) and `GET /api/assistant` to the ingress server;
 `run_background(ctx)` runs the daily charger diagnostics; `ask_cli(settings, args)`
 is `python -m energy_coordinator_mcp ask "…"`. The CLI hands the question to the
@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from starlette.requests import Request
@@ -26,10 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from .assistant import DISABLED_MESSAGE, AskResult, Assistant
 from .config import Settings
+from .context import AddonContext
 from .diagnostics_job import DiagnosticsJob
-
-if TYPE_CHECKING:
-    from .app import AddonContext
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -186,8 +184,6 @@ def _read_code() -> str:
 
 
 async def _in_process(settings: Settings, question: str) -> int:
-    from .app import AddonContext
-
     ctx = AddonContext.create(settings)
     ctx.install_log_redaction()
     assistant = assistant_for(ctx)

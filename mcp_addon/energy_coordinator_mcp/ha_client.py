@@ -3,9 +3,10 @@
 Owns `HAClient`: the connection (authenticated with the add-on's own token, never a
 caller's), reconnection with backoff, a state mirror kept current with
 `subscribe_entities` (HA's compressed state diffs), the area/device/entity
-registries (reloaded when HA announces a registry change), `call_service` with
-`return_response`, the recorder's history and statistics commands, the services
-list and the Assist exposure list. REST is only used by callers that need it.
+registries and the config entries (reloaded when HA announces a registry change),
+`call_service` with `return_response`, the recorder's history and statistics
+commands, the services list and the Assist exposure list. REST is only used by
+callers that need it.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class HAClient:
         self.areas: dict[str, dict[str, Any]] = {}
         self.devices: dict[str, dict[str, Any]] = {}
         self.entities: dict[str, dict[str, Any]] = {}
+        self.config_entries: dict[str, dict[str, Any]] = {}
         self.config: dict[str, Any] = {}
         self.connected = asyncio.Event()
         self.ready = asyncio.Event()  # first state snapshot and registries loaded
@@ -498,6 +500,12 @@ class HAClient:
         self.areas = {a["area_id"]: a for a in areas or []}
         self.devices = {d["id"]: d for d in devices or []}
         self.entities = {e["entity_id"]: e for e in entities or []}
+        try:
+            entries = await self.send("config_entries/get")
+        except HAError as err:  # kept from the last load; registries still tell
+            _LOGGER.debug("Config entries not loaded: %s", err)
+        else:
+            self.config_entries = {e["entry_id"]: e for e in entries or []}
 
     def _schedule_registry_reload(self) -> None:
         if self._registry_reload is not None:

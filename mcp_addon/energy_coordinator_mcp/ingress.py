@@ -4,8 +4,8 @@ Owns the small HTML page the owner opens from the add-on's panel in Home Assista
 the MCP URL and bearer token, the secret-path URLs for clients that cannot send
 headers (HA's own `mcp` integration uses the SSE one), whether HA is connected,
 read-only mode, pending confirmations and the last audit lines; and `POST rotate`,
-which replaces the token and the secret path. Links are relative, so the page works
-under the ingress prefix.
+which replaces the token and the secret path; `GET status` says the same as JSON.
+Links are relative, so the page works under the ingress prefix.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from . import __version__
 
 if TYPE_CHECKING:
-    from .app import AddonContext
+    from .context import AddonContext
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -43,7 +43,7 @@ button{{padding:.4rem .9rem}}
 <code id="token">{token}</code></p>
 <p>Clients that only take a URL: <code>{secret_base}/mcp</code><br>
 Home Assistant's <i>Model Context Protocol</i> integration (SSE):
-<code>{secret_base}/sse</code></p>
+<code>{secret_sse_url}</code></p>
 <p>Claude Code: <code>claude mcp add --transport http energy {url}
 --header "Authorization: Bearer {token}"</code></p>
 <form method="post" action="rotate"
@@ -109,6 +109,7 @@ def render_page(ctx: AddonContext) -> str:
         url=html.escape(ctx.mcp_url),
         token=html.escape(ctx.credentials.token),
         secret_base=html.escape(ctx.secret_base),
+        secret_sse_url=html.escape(ctx.secret_sse_url),
         pending=pending_html,
         audit=_audit_table(ctx),
     )
@@ -133,6 +134,7 @@ def routes(ctx: AddonContext) -> list[BaseRoute]:
                 "version": __version__,
                 "ha_connected": ctx.ha.connected.is_set(),
                 "mcp_url": ctx.mcp_url,
+                "mcp_secret_url": ctx.secret_sse_url,
                 "read_only": ctx.settings.options.read_only,
                 "tools": [s.name for s in ctx.registry.specs(read_only=False)],
             }

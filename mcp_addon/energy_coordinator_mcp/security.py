@@ -7,7 +7,9 @@ Owns:
   call must bring back, bound to the caller, the tool and its exact arguments;
 - `Redactor`: removes secrets (tokens, passwords, API keys, `token=` URL parameters,
   and the literal values of our own secrets) from results, audit lines and logs;
-- `origin_allowed`: the explicit browser-Origin allow-list (DNS-rebinding defence).
+- `origin_allowed`: the explicit browser-Origin allow-list (DNS-rebinding defence);
+- `cross_origin`: whether a state-changing request to the status page comes from
+  a page of another site (CSRF defence: a form elsewhere must not rotate the token).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ SECRET_KEY = re.compile(
 #: lock codes, confirmation codes).
 ARGUMENT_SECRET_KEY = re.compile(r"^(code|confirm)$", re.IGNORECASE)
 #: Secrets inside strings: `token=…`/`access_token=…` URL parameters, bearer headers.
+#: Methods that change nothing (the status page's GETs).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Default ports, left out of an Origin by browsers.
+DEFAULT_PORTS = {"http": "80", "https": "443"}
 SECRET_IN_TEXT = re.compile(
     r"((?:access_)?token=|api_key=|password=|Bearer\s+)[^&\s\"']+", re.IGNORECASE
 )
@@ -121,6 +128,42 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
             if port.isdigit():
                 return True
     return False
+
+
+def _netloc(host: str, scheme: str) -> str:
+    host = host.strip().lower()
+    default = DEFAULT_PORTS.get(scheme)
+    if default and host.endswith(f":{default}"):
+        host = host[: -len(default) - 1]
+    return host
+
+
+def cross_origin(
+    method: str, headers: Mapping[str, str], allowed: Iterable[str] = ()
+) -> bool:
+    """Whether a state-changing request comes from a page of another site.
+
+    Browsers send `Origin` with every POST; it must name the host the request was
+    sent to (`X-Forwarded-Host`, which HA's ingress proxy sets, else `Host`) or an
+    allowed origin. `Origin: null` (a sandboxed or file page) is foreign. Without an
+    Origin, `Sec-Fetch-Site` decides; a request with neither is not from a browser
+    (the `ask` command line) and passes.
+    """
+    if method.upper() in SAFE_METHODS:
+        return False
+    origin = headers.get("origin")
+    if origin is None:
+        return headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site")
+    if origin.strip().lower() == "null":
+        return True
+    parsed = urlsplit(origin.strip())
+    host = headers.get("x-forwarded-host") or headers.get("host") or ""
+    host = host.split(",")[0]
+    if parsed.netloc and _netloc(parsed.netloc, parsed.scheme) == _netloc(
+        host, parsed.scheme
+    ):
+        return False
+    return not (allowed and origin_allowed(origin, allowed))
 
 
 class Redactor:

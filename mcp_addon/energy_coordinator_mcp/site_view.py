@@ -2,7 +2,9 @@
 
 Owns reading the integration's devices and entities out of HA's registries
 (`ChargerIndex`: chargers, their connectors and the entities of each, loadpoints and
-their setting entities, found by device identifiers and unique-id patterns), and
+their setting entities, found by device identifiers and unique-id patterns, which
+the integration scopes by its config entry: `<entry>_charger_<id>[/<connector>]`,
+`<entry>_loadpoint_<id>_<connector>`), and
 turning the integration's `get_status` response into short sentences with units:
 solar, grid, house, the home battery (the one the integration is configured with,
 never a device battery) and every EV loadpoint.
@@ -20,8 +22,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .ha_client import HAClient
 
 DOMAIN = "energy_coordinator"
-#: Device identifiers of the site device and its parts end like this.
-SITE_PARTS = ("site", "solar", "battery", "house")
 #: Connector status values in which a connector can take a new car.
 FREE_STATES = frozenset({"available"})
 #: Loadpoint setting keys the add-on changes (select / number / datetime entities).
@@ -84,32 +84,33 @@ class ChargerIndex:
                 if domain == DOMAIN:
                     yield str(identifier), device | {"id": device_id}
 
-    def _site_identifier(self, identifier: str, device: Mapping[str, Any]) -> bool:
-        return any(
-            identifier == f"{entry}_{part}"
-            for entry in device.get("config_entries") or []
-            for part in SITE_PARTS
-        )
+    @staticmethod
+    def _scoped(identifier: str, device: Mapping[str, Any], kind: str) -> str | None:
+        """The part after `<entry>_<kind>_` of one of our site-scoped identifiers."""
+        for entry in device.get("config_entries") or []:
+            prefix = f"{entry}_{kind}_"
+            if identifier.startswith(prefix):
+                return identifier.removeprefix(prefix)
+        return None
 
     def chargers(self) -> dict[str, ChargerInfo]:
         """Every charger by id (sorted), with connectors and entities."""
         chargers: dict[str, ChargerInfo] = {}
         connector_devices: dict[str, tuple[str, int]] = {}
+        prefixes: dict[str, str] = {}  # charger id -> its unique-id prefix
         for identifier, device in self._ours():
-            if identifier.startswith("loadpoint_") or self._site_identifier(
-                identifier, device
-            ):
+            name = self._scoped(identifier, device, "charger")
+            if name is None:
                 continue
-            charger_id, slash, connector = identifier.rpartition("/")
+            charger_id, slash, connector = name.rpartition("/")
             if slash and connector.isdigit():
                 connector_devices[device["id"]] = (charger_id, int(connector))
                 continue
-            chargers[identifier] = ChargerInfo(
-                charger_id=identifier,
+            prefixes[name] = identifier.removesuffix(name)
+            chargers[name] = ChargerInfo(
+                charger_id=name,
                 device_id=device["id"],
-                name=str(
-                    device.get("name_by_user") or device.get("name") or identifier
-                ),
+                name=str(device.get("name_by_user") or device.get("name") or name),
                 manufacturer=device.get("manufacturer"),
                 model=device.get("model"),
                 firmware=device.get("sw_version"),
@@ -123,7 +124,8 @@ class ChargerIndex:
                 continue
             if device_id in by_device:
                 charger = by_device[device_id]
-                key = unique_id.removeprefix(f"{charger.charger_id}_")
+                prefix = prefixes[charger.charger_id] + charger.charger_id
+                key = unique_id.removeprefix(f"{prefix}_")
                 match = _CONNECTOR_KEY.match(key)
                 if match:
                     conn = _connector(charger, int(match.group(1)), device_id)
@@ -135,7 +137,8 @@ class ChargerIndex:
                 parent = chargers.get(charger_id)
                 if parent is None:
                     continue
-                key = unique_id.removeprefix(f"{charger_id}_{number}_")
+                prefix = prefixes[charger_id] + charger_id
+                key = unique_id.removeprefix(f"{prefix}_{number}_")
                 _connector(parent, number, device_id).entities[key] = entity_id
         return dict(sorted(chargers.items()))
 
@@ -144,11 +147,10 @@ class ChargerIndex:
         loadpoints: dict[str, LoadpointInfo] = {}
         devices: dict[str, LoadpointInfo] = {}
         for identifier, device in self._ours():
-            if not identifier.startswith("loadpoint_"):
+            name = self._scoped(identifier, device, "loadpoint")
+            if name is None:
                 continue
-            charger_id, _, number = identifier.removeprefix("loadpoint_").rpartition(
-                "_"
-            )
+            charger_id, _, number = name.rpartition("_")
             if not number.isdigit():
                 continue
             info = LoadpointInfo(f"{charger_id}/{number}", charger_id, int(number))

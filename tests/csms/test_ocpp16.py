@@ -910,3 +910,37 @@ async def test_meter_reset_never_counts_twice(csms_factory: CsmsFactory) -> None
     assert sessions[str(tx1)].energy_wh == 4000
     assert sessions[str(tx2)].energy_wh == 500
     assert sessions[str(tx2)].stop_reason == "Local"
+
+
+async def test_integer_meter_stop_after_fractional_register(
+    csms_factory: CsmsFactory,
+) -> None:
+    """Register 66.3 Wh, then meterStop 66: the session closes at 66.3 Wh."""
+    system = await csms_factory()
+    async with fake_charger(system) as cp:
+        await cp.boot()
+        tx_id = await cp.start_tx(meter_start=0)
+        await cp.meter(1, tx_id, energy("66.3", "Wh"))
+        conn = system.chargers["CP1"].connectors[1]
+        assert conn.last_session_energy_wh == pytest.approx(66.3)
+        seen: list[float] = []
+        system.chargers["CP1"].add_listener(
+            lambda: seen.append(conn.last_session_energy_wh)
+        )
+
+        await cp.stop_tx(tx_id, 66, reason="Local")
+        assert seen
+        assert min(seen) == pytest.approx(66.3)  # never below what was shown
+        assert conn.last_session_energy_wh == pytest.approx(66.3)
+        assert conn.energy_total_wh == pytest.approx(66.3)
+        (done,) = await session_list(system)
+        assert done.energy_wh == pytest.approx(66.3)
+        assert done.meter_stop_wh == pytest.approx(66.3)
+
+        # A stop far below the last register is not trusted either.
+        tx_id = await cp.start_tx(meter_start=100)
+        await cp.meter(1, tx_id, energy("0.5", "kWh"))
+        await cp.stop_tx(tx_id, 300, reason="Local")
+        newest, _ = await session_list(system)
+        assert newest.energy_wh == 400
+        assert conn.last_session_energy_wh == 400

@@ -266,8 +266,11 @@ class FakeStation(ChargePoint):  # type: ignore[misc]
         id_token: dict[str, Any] | None = None,
         offline: bool | None = None,
         trigger: str = "MeterValuePeriodic",
+        remote_start_id: int | None = None,
     ) -> Any:
         info: dict[str, Any] = {"transaction_id": tx_id}
+        if remote_start_id is not None:
+            info["remote_start_id"] = remote_start_id
         if charging_state:
             info["charging_state"] = charging_state
         if stopped_reason:
@@ -1330,3 +1333,44 @@ async def test_bad_frames(csms_factory: CsmsFactory) -> None:
         charger = system.chargers[CP_ID]
         assert charger.connectors == {}
         assert charger.registration is None
+
+
+async def test_remote_start_without_id_token(csms_factory: CsmsFactory) -> None:
+    """Started by RemoteStart with only the remoteStartId: the tag we sent."""
+    system = await csms_factory()
+    async with station(system) as cp:
+        await cp.status_notification("Occupied")
+        await link201(system).start_charging(1, "HOME-TAG")
+        request = cp.last("RequestStartTransaction")
+        assert request["idToken"] == {"idToken": "HOME-TAG", "type": "Central"}
+        await cp.tx_event(
+            "Started",
+            0,
+            "TX-R",
+            trigger="RemoteStart",
+            remote_start_id=request["remoteStartId"],
+            evse={"id": 1, "connector_id": 1},
+            charging_state="Charging",
+            meter=meter(None, energy(500, context="Transaction.Begin")),
+        )
+        conn = system.chargers[CP_ID].connectors[1]
+        assert conn.transaction is not None
+        assert conn.transaction.id_tag == "HOME-TAG"
+        assert conn.last_session_id_tag == "HOME-TAG"
+        (stored,) = await sessions(system)
+        assert stored.id_tag == "HOME-TAG"
+
+        # A remoteStartId we never sent teaches nothing.
+        await cp.tx_event(
+            "Ended", 1, "TX-R", trigger="RemoteStop", stopped_reason="Remote"
+        )
+        await cp.tx_event(
+            "Started",
+            0,
+            "TX-S",
+            trigger="RemoteStart",
+            remote_start_id=request["remoteStartId"] + 1000,
+            evse={"id": 1, "connector_id": 1},
+        )
+        assert conn.transaction is not None
+        assert conn.transaction.id_tag is None

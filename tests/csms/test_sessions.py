@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from custom_components.energy_coordinator.csms import sessions
 from custom_components.energy_coordinator.csms.sessions import (
+    SCHEMA_VERSION,
     ChargerRecord,
     EnergyTotal,
     SessionStore,
+    StoreVersionError,
     TagRecord,
 )
 
@@ -110,3 +117,116 @@ async def test_tags_chargers_totals(tmp_path: Path) -> None:
     await store.save_energy_total("CP1", 1, EnergyTotal(5.0, 10.0))
     assert (await store.energy_totals("CP1"))[1] == EnergyTotal(5.0, 10.0)
     await store.close()
+
+
+# Durability and the schema version ----------------------------------------------
+
+#: The schema of the first release, which had no version (user_version 0).
+RELEASE_0_1_SCHEMA = """
+CREATE TABLE sessions (
+    session_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, evse_id INTEGER,
+    transaction_id TEXT, id_tag TEXT, start_time TEXT NOT NULL, stop_time TEXT,
+    meter_start_wh REAL NOT NULL, meter_last_wh REAL NOT NULL, meter_stop_wh REAL,
+    energy_wh REAL NOT NULL DEFAULT 0, stop_reason TEXT, last_seq_no INTEGER,
+    UNIQUE (charger_id, transaction_id)
+);
+CREATE TABLE chargers (
+    charger_id TEXT PRIMARY KEY, approved INTEGER NOT NULL DEFAULT 0, vendor TEXT,
+    model TEXT, serial_number TEXT, firmware_version TEXT, ocpp_version TEXT,
+    connectors TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE energy_totals (
+    charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, total_wh REAL NOT NULL,
+    last_register_wh REAL, PRIMARY KEY (charger_id, connector_id)
+);
+CREATE TABLE id_tags (
+    id_tag TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'Accepted', expiry TEXT
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO sessions (charger_id, connector_id, transaction_id, id_tag, start_time,
+    meter_start_wh, meter_last_wh, energy_wh)
+    VALUES ('CP1', 1, '7', 'TAG', '2026-11-01T08:00:00+00:00', 100, 600, 500);
+INSERT INTO chargers VALUES ('CP1', 1, 'Acme', 'X', 'SN', '1.0', 'ocpp1.6', '1');
+INSERT INTO energy_totals VALUES ('CP1', 1, 12345.0, 600.0);
+INSERT INTO id_tags VALUES ('TAG', 'Card', 'Accepted', NULL);
+INSERT INTO meta VALUES ('local_list_version', '3');
+"""
+
+
+def _pragma(path: Path, name: str) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return int(db.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+async def test_commits_are_synced_and_versioned(tmp_path: Path) -> None:
+    """A new database: synchronous=FULL on the store's connection, schema version."""
+    store = SessionStore(tmp_path / "new.db")
+    await store.open()
+    assert store._db is not None
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    await store.close()
+    assert _pragma(tmp_path / "new.db", "user_version") == SCHEMA_VERSION
+
+
+async def test_release_0_1_database_is_migrated(tmp_path: Path) -> None:
+    """An unversioned database keeps every row and works at the current version."""
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(RELEASE_0_1_SCHEMA)
+    assert _pragma(path, "user_version") == 0
+
+    store = SessionStore(path)
+    await store.open()
+    (running,) = await store.open_sessions("CP1")
+    assert (running.transaction_id, running.energy_wh) == ("7", 500)
+    assert (await store.energy_totals("CP1"))[1] == EnergyTotal(12345.0, 600.0)
+    assert [c.charger_id for c in await store.chargers()] == ["CP1"]
+    assert [t.id_tag for t in await store.tags()] == ["TAG"]
+    assert await store.local_list_version() == 3
+    done = await store.finish_session(running.session_id, T0, 700.0, "Local")
+    assert done is not None
+    assert done.energy_wh == 600
+    await store.close()
+    assert _pragma(path, "user_version") == SCHEMA_VERSION
+
+
+async def test_failed_migration_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that fails rolls back: same version, no half-made tables."""
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE chargers (charger_id TEXT PRIMARY KEY)")
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half (x)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(sessions.MIGRATIONS, 1, broken)
+    store = SessionStore(path)
+    with pytest.raises(sqlite3.OperationalError):
+        await store.open()
+    await store.close()
+    assert _pragma(path, "user_version") == 0
+    with closing(sqlite3.connect(path)) as db:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = {r[0] for r in db.execute(query)}
+    assert tables == {"chargers"}
+
+
+async def test_newer_database_is_refused_untouched(tmp_path: Path) -> None:
+    """A database from a newer release: a clear error, the file unchanged."""
+    path = tmp_path / "new.db"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    store = SessionStore(path)
+    with pytest.raises(StoreVersionError) as err:
+        await store.open()
+    await store.close()
+    assert err.value.version == SCHEMA_VERSION + 1
+    assert str(SCHEMA_VERSION) in str(err.value)
+    assert path.read_bytes() == before

@@ -8,7 +8,9 @@ REST API what the owner would watch:
   itself (its last-decision time advances without anyone calling the action);
 - with both EVs set to charge now, the chargers draw power and the household's grid
   meter includes it (grid = house + EVs + battery - PV);
-- the MCP add-on runs next to it (demo.json has its URL and token; it is healthy);
+- the MCP add-on runs next to it (demo.json has its URL and token; it is healthy),
+  and the secret URL the demo prints and writes (`mcp_secret_url`) connects Home
+  Assistant's own Model Context Protocol integration (its entry loads);
 - Ctrl-C (SIGTERM) stops everything and removes demo.json.
 """
 
@@ -54,6 +56,31 @@ class Demo:
             json=data,
         ) as resp:
             resp.raise_for_status()
+
+    async def add_mcp_integration(self, url: str) -> dict[str, Any]:
+        """HA's own Model Context Protocol integration, as a person adds it."""
+        flows = f"{self.url}/api/config/config_entries/flow"
+        async with self.session.post(
+            flows, headers=self.headers, json={"handler": "mcp"}
+        ) as resp:
+            form = await resp.json()
+        async with self.session.post(
+            f"{flows}/{form['flow_id']}", headers=self.headers, json={"url": url}
+        ) as resp:
+            done = await resp.json()
+        assert done.get("type") == "create_entry", done
+        entry_id = done["result"]["entry_id"]
+        deadline = time.monotonic() + 30
+        while True:
+            async with self.session.get(
+                f"{self.url}/api/config/config_entries/entry", headers=self.headers
+            ) as resp:
+                entries = {e["entry_id"]: e for e in await resp.json()}
+            entry = entries[entry_id]
+            if entry["state"] == "loaded":
+                return entry
+            assert time.monotonic() < deadline, entry
+            await asyncio.sleep(0.5)
 
     async def until(
         self,
@@ -145,6 +172,12 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
             async with session.get(health) as resp:
                 assert resp.status == 200
             demo = Demo(info, session)
+            # The URL the demo prints connects HA's own MCP integration (Assist).
+            secret_url = info["mcp_secret_url"]
+            assert secret_url.startswith(info["mcp_url"].removesuffix("mcp"))
+            assert secret_url.endswith("/sse")
+            entry = await demo.add_mcp_integration(secret_url)
+            assert entry["title"] == "energy-coordinator"
             # The household's sensors, and the site measuring them.
             states = await demo.until(
                 "the site's solar sensor to show the demo PV",
@@ -226,3 +259,4 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
     assert proc.returncode == 0, output.decode(errors="replace")[-3000:]
     assert not info_path.exists()
     assert b"Stopped." in output
+    assert f"paste this URL:\n                  {secret_url}\n".encode() in output

@@ -35,8 +35,10 @@ async def _charger_entities(ha: HassProcess, charger_id: str) -> list[str]:
         device["id"]
         for device in devices
         for domain, identifier in device["identifiers"]
+        for entry_id in device["config_entries"]
         if domain == DOMAIN
-        and (identifier == charger_id or identifier.startswith(f"{charger_id}/"))
+        and identifier.startswith(f"{entry_id}_charger_")
+        and identifier.removeprefix(f"{entry_id}_charger_").split("/")[0] == charger_id
     }
     entities = await ha.ws_command("config/entity_registry/list")
     return [e["entity_id"] for e in entities if e.get("device_id") in device_ids]

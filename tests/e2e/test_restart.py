@@ -29,8 +29,9 @@ async def _energy_entity(ha: HassProcess) -> str:
     """The connector's monotonic energy sensor of our charger."""
     entities = await ha.ws_command("config/entity_registry/list")
     for entity in entities:
+        entry_id = entity.get("config_entry_id")
         if entity["platform"] == DOMAIN and entity.get("unique_id") == (
-            f"{CHARGER_ID}_1_energy"
+            f"{entry_id}_charger_{CHARGER_ID}_1_energy"
         ):
             return str(entity["entity_id"])
     pytest.fail("no energy sensor for the charger")

@@ -116,3 +116,30 @@ async def setup_site(
 def ocpp_url(entry: EnergyCoordinatorConfigEntry, charger_id: str) -> str:
     """The URL a charger of this site connects to."""
     return f"ws://127.0.0.1:{entry.runtime_data.system.port}/{charger_id}"
+
+
+def site_entry_id(hass: HomeAssistant) -> str:
+    """The entry id of the only loaded site."""
+    (entry,) = hass.config_entries.async_loaded_entries(DOMAIN)
+    return entry.entry_id
+
+
+def charger_uid(hass: HomeAssistant, name: str) -> str:
+    """The unique id of a charger entity of the only site, e.g. `CP1_1_power`.
+
+    Names that already carry the site's entry id (site and loadpoint entities) are
+    returned as they are.
+    """
+    entry_id = site_entry_id(hass)
+    if name.startswith(f"{entry_id}_"):
+        return name
+    return f"{entry_id}_charger_{name}"
+
+
+def charger_ident(hass: HomeAssistant, name: str) -> tuple[str, str]:
+    """The device identifier of a charger (`CP1`), connector (`CP1/2`) or
+    loadpoint (`loadpoint_CP1_2`) of the only site."""
+    entry_id = site_entry_id(hass)
+    if name.startswith("loadpoint_"):
+        return (DOMAIN, f"{entry_id}_{name}")
+    return (DOMAIN, f"{entry_id}_charger_{name}")

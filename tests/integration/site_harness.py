@@ -42,7 +42,7 @@ from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfig
 from custom_components.energy_coordinator.site import SiteCoordinator
 from simulator import EV, ChargePoint16, SimulatedChargePoint
 
-from .conftest import SetupSite
+from .conftest import SetupSite, charger_uid
 
 #: A sunny Sunday at 10:00 UTC, on a whole second.
 START = datetime(2026, 6, 21, 10, 0, 0, tzinfo=UTC)
@@ -398,7 +398,7 @@ class SiteHarness:
         )
         await self.settle()
         power = er.async_get(self.hass).async_get_entity_id(
-            "sensor", DOMAIN, f"{charger_id}_1_power"
+            "sensor", DOMAIN, charger_uid(self.hass, f"{charger_id}_1_power")
         )
         assert power == f"sensor.{charger_id.lower()}_power"
         if session:

@@ -189,3 +189,50 @@ async def test_get_status(site_harness: SiteHarness) -> None:
     assert status["last_decision"] is None
     await h.meters()
     assert frames.of("SetChargingProfile") == []
+
+
+#: The seed's own example: 9.5 kW of solar, 5 kW critical and 3 kW flexible
+#: load, a 10 kWh battery holding 6 kWh (below its 80 % priority SoC), an EV
+#: plugged in at 40 kWh. 1.5 kW of surplus is left, and the battery takes it.
+SEED: dict[str, Any] = {
+    "solar": {"production_kw": 9.5},
+    "load": {"critical_load_kw": 5, "flexible_load_kw": 3},
+    "battery": {"state_of_charge_kwh": 6, "power_kw": 0},
+    "vehicle": {"connected": True, "state_of_charge_kwh": 40},
+}
+
+
+@pytest.mark.parametrize("commanded", [True, False], ids=["script", "auto"])
+async def test_the_seed_example_puts_the_surplus_in_the_battery(
+    site_harness: SiteHarness, commanded: bool
+) -> None:
+    """1.5 kW of surplus goes to the battery, whether a script commands it or not."""
+    h = site_harness
+    await h.battery_script()
+    await h.start(
+        sources={
+            "battery_soc_entity": BATTERY_SOC,
+            "battery_power_entity": BATTERY_POWER,
+        },
+        limits={
+            "battery_capacity_kwh": 10,
+            "battery_priority_soc": 80,
+            "battery_max_charge_w": 5000,
+        },
+        actuators={"battery_script": BATTERY_SCRIPT} if commanded else {},
+    )
+    await h.charger()
+
+    response = await _coordinate(h, **SEED)
+
+    assert response["status"]["surplus_kw"] == pytest.approx(1.5)
+    assert response["actions"]["battery"] == {"mode": "charge", "power_kw": 1.5}
+    codes = [r["code"] for r in response["explanation"] if r["subject"] == "battery"]
+    assert "battery.charge.priority" in codes
+    # The EV does not take the battery's share.
+    assert not response["actions"]["vehicles"][LP]["charging"]
+    await h.hass.async_block_till_done()
+    if commanded:
+        assert h.battery_calls[-1] == {"mode": "charge", "power_w": 1500}
+    else:
+        assert h.battery_calls == []

@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.csms.commands import LimitPurpose
+from custom_components.energy_coordinator.site.repairs import SiteRepairs
 from simulator import ChargePoint16, ChargePoint201, SimulatedChargePoint
 
 from .site_harness import (
@@ -189,3 +190,42 @@ async def test_runs_between_meter_reports_do_not_count_as_ignored(
     assert frames.limits() == [("TxDefaultProfile", 10.0)]
     assert h.site.runtime[LP].purpose is LimitPurpose.TX_DEFAULT
     assert sim.connectors[1].offered_current_a == 10
+
+
+async def test_repairs_survive_restarts_and_reloads_without_going_stale(
+    site_harness: SiteHarness,
+) -> None:
+    """Issues are read back from HA's registry: one left from before a restart
+    is cleared once its cause is gone; a reload and an unload clear them."""
+    h = site_harness
+    entry = await h.start()
+    issue_id = f"{entry.entry_id}_grid_power_entity_unavailable"
+    issues = ir.async_get(h.hass)
+    await h.switch(METER_OK, False)
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
+    # As after a restart: the site is built again while the issue is stored.
+    h.site.repairs = SiteRepairs(h.hass, entry.entry_id)
+    assert issue_id in h.site.repairs.raised
+    await h.switch(METER_OK, True)
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+    # Raised again, then the entry reloads with the meter back: gone for good.
+    await h.switch(METER_OK, False)
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    await h.switch(METER_OK, True)
+    assert await h.hass.config_entries.async_reload(entry.entry_id)
+    await h.hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+    # An unload (and so a removal) takes the site's issues with it.
+    await h.switch(METER_OK, False)
+    await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    assert await h.hass.config_entries.async_unload(entry.entry_id)
+    assert issues.async_get_issue(DOMAIN, issue_id) is None

@@ -25,6 +25,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.identifiers import charger_device_id
 from tests.csms.ocpp16_client import FakeCharger, wait_until
 
 from .conftest import SetupSite, ocpp_url
@@ -71,7 +72,9 @@ async def test_diagnostics_redact_secrets(
                 hass, hass_client, entry
             )
             registry = dr.async_get(hass)
-            device = registry.async_get_device({(DOMAIN, "CP1")})
+            device = registry.async_get_device(
+                {charger_device_id(entry.entry_id, "CP1")}
+            )
             assert device is not None
             device_diagnostics = await get_diagnostics_for_device(
                 hass, hass_client, entry, device

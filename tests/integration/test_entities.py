@@ -47,14 +47,16 @@ from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from tests.csms.ocpp16_client import FakeCharger, fake_charger, wait_until
 
-from .conftest import SetupSite
+from .conftest import SetupSite, charger_ident, charger_uid
 
 CP = "CP1"
 
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     """The entity id of one of our entities, by unique id."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, charger_uid(hass, unique_id)
+    )
     assert found is not None, f"{platform} {unique_id} not registered"
     return found
 
@@ -115,7 +117,7 @@ async def test_entities_of_a_charger(
         await hass.async_block_till_done()
 
         # Device of the charger, from the BootNotification.
-        device = dr.async_get(hass).async_get_device({(DOMAIN, CP)})
+        device = dr.async_get(hass).async_get_device({charger_ident(hass, CP)})
         assert device is not None
         assert (device.manufacturer, device.model) == ("Acme", "Wallbox X")
         assert (device.serial_number, device.sw_version) == ("SN-1", "1.2.3")
@@ -207,11 +209,12 @@ async def test_entities_enabled_by_default(
     ours = [
         e
         for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if e.unique_id.startswith(CP)
+        if e.unique_id.startswith(f"{entry.entry_id}_charger_{CP}_")
     ]
-    enabled = {e.unique_id for e in ours if e.disabled_by is None}
+    scope = f"{entry.entry_id}_charger_"
+    enabled = {e.unique_id.removeprefix(scope) for e in ours if e.disabled_by is None}
     disabled = {
-        e.unique_id
+        e.unique_id.removeprefix(scope)
         for e in ours
         if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     }
@@ -253,7 +256,12 @@ async def test_entities_enabled_by_default(
     assert soc is not None
     assert soc.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     for key in ("current_offered", "temperature"):
-        assert registry.async_get_entity_id("sensor", DOMAIN, f"{CP}_1_{key}") is None
+        assert (
+            registry.async_get_entity_id(
+                "sensor", DOMAIN, charger_uid(hass, f"{CP}_1_{key}")
+            )
+            is None
+        )
     # No measurement configured: the chargers are not EV loadpoints.
     assert not any(
         e.unique_id.startswith(f"{entry.entry_id}_loadpoint")
@@ -413,7 +421,7 @@ async def test_two_connectors_get_a_device_each(
         await booted(hass, charger, 1)
         devices = dr.async_get(hass)
         registry = er.async_get(hass)
-        charger_device = devices.async_get_device({(DOMAIN, CP)})
+        charger_device = devices.async_get_device({charger_ident(hass, CP)})
         assert charger_device is not None
         power_1 = entity_id(hass, "sensor", f"{CP}_1_power")
         assert registry.async_get(power_1).device_id == charger_device.id
@@ -421,7 +429,9 @@ async def test_two_connectors_get_a_device_each(
         await status(charger, 2, "Available")
         await hass.async_block_till_done()
         for connector_id in (1, 2):
-            device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
+            device = devices.async_get_device(
+                {charger_ident(hass, f"{CP}/{connector_id}")}
+            )
             assert device is not None
             assert device.via_device_id == charger_device.id
             for platform, key in (
@@ -447,7 +457,7 @@ async def test_two_connectors_get_a_device_each(
         await charger.meter(1, None, sample("SoC", 64, "Percent"))
         await hass.async_block_till_done()
         soc = registry.async_get(entity_id(hass, "sensor", f"{CP}_1_soc"))
-        connector_1 = devices.async_get_device({(DOMAIN, f"{CP}/1")})
+        connector_1 = devices.async_get_device({charger_ident(hass, f"{CP}/1")})
         assert connector_1 is not None
         assert soc.device_id == connector_1.id
         assert float(hass.states.get(soc.entity_id).state) == 64
@@ -455,7 +465,7 @@ async def test_two_connectors_get_a_device_each(
     # After a restart both connectors are known at once: no move needed.
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    device_1 = dr.async_get(hass).async_get_device({(DOMAIN, f"{CP}/1")})
+    device_1 = dr.async_get(hass).async_get_device({charger_ident(hass, f"{CP}/1")})
     assert er.async_get(hass).async_get(power_1).device_id == device_1.id
 
 
@@ -567,7 +577,9 @@ async def test_connectors_reported_together(
         devices = dr.async_get(hass)
         registry = er.async_get(hass)
         for connector_id in (1, 2):
-            device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
+            device = devices.async_get_device(
+                {charger_ident(hass, f"{CP}/{connector_id}")}
+            )
             assert device is not None
             for platform, key in (("sensor", "power"), ("switch", "charge")):
                 unique_id = f"{CP}_{connector_id}_{key}"
@@ -579,7 +591,9 @@ async def test_unanswered_command_raises_translated_error(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """A charger that does not answer in time: a translated time-out error."""
-    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.2):
+    with patch(
+        "custom_components.energy_coordinator.central_system.RESPONSE_TIMEOUT", 0.2
+    ):
         entry = await setup_site()
     system = entry.runtime_data.system
     async with fake_charger(system, CP) as charger:
@@ -668,6 +682,6 @@ async def test_device_follows_new_firmware(
             )
         )
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device({(DOMAIN, CP)})
+        device = dr.async_get(hass).async_get_device({charger_ident(hass, CP)})
         assert device is not None
         assert (device.model, device.sw_version) == ("Wallbox X2", "2.0.0")

@@ -19,7 +19,7 @@ from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from simulator import ChargePoint16, ChargePoint201, SimulatedChargePoint
 
-from .conftest import SetupSite
+from .conftest import SetupSite, charger_ident, charger_uid
 
 CP = "SIM1"
 
@@ -55,7 +55,9 @@ async def make_sim(
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     """The entity id of one of our entities, by unique id."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, charger_uid(hass, unique_id)
+    )
     assert found is not None, f"{platform} {unique_id} not registered"
     return found
 
@@ -92,11 +94,11 @@ async def test_session_from_home_assistant(
     await hass.async_block_till_done()
 
     devices = dr.async_get(hass)
-    charger_device = devices.async_get_device({(DOMAIN, CP)})
+    charger_device = devices.async_get_device({charger_ident(hass, CP)})
     assert charger_device is not None
     assert charger_device.manufacturer
     for connector_id in (1, 2):
-        device = devices.async_get_device({(DOMAIN, f"{CP}/{connector_id}")})
+        device = devices.async_get_device({charger_ident(hass, f"{CP}/{connector_id}")})
         assert device is not None
         assert device.via_device_id == charger_device.id
     connected = hass.states.get(entity_id(hass, "binary_sensor", f"{CP}_connected"))
@@ -104,7 +106,7 @@ async def test_session_from_home_assistant(
     assert connected.attributes["ocpp_version"] == sim.ocpp_version
     # The charger-wide status is connector 0 of OCPP 1.6; 2.0.1 has none.
     charger_status = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{CP}_status"
+        "sensor", DOMAIN, charger_uid(hass, f"{CP}_status")
     )
     assert (charger_status is not None) == (sim.ocpp_version == "1.6")
 
@@ -148,7 +150,7 @@ async def test_session_from_home_assistant(
     assert session > 0
     assert total >= session
     assert value(hass, "sensor", f"{CP}_2_session_duration") == "0"
-    # The charger reports its new status after StopTransaction, a moment later.
+    # The status follows in its own StatusNotification, after the stop.
     await sim.wait_until(
         lambda: value(hass, "sensor", f"{CP}_2_connector_status") != "charging"
     )

@@ -1,7 +1,8 @@
 """Config entries stored by older releases are migrated before the site starts.
 
-Version 1.1 stored the grid limit unit as "A" or "kW"; 1.2 stores the translation
-keys "ampere" and "kilowatt". An entry of a newer major version is refused.
+Versions 1.1 and 1.2 stored the grid limit unit as "A" or "kW"; 1.3 stores the
+translation keys "ampere" and "kilowatt". An entry of a newer major version is
+refused.
 """
 
 from __future__ import annotations
@@ -77,20 +78,22 @@ def _grid_limit_unit(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     ],
     ids=["kW", "A", "options", "unset"],
 )
-async def test_version_1_1_grid_limit_unit_is_migrated(
+@pytest.mark.parametrize("minor_version", [1, 2])
+async def test_grid_limit_unit_is_migrated(
     hass: HomeAssistant,
     tmp_path: Path,
     data: dict[str, Any],
     options: dict[str, Any],
     stored: tuple[str | None, str | None],
     unit: str,
+    minor_version: int,
 ) -> None:
     """The stored unit becomes its key; the site keeps the limit in the same unit."""
-    entry = _old_entry(hass, tmp_path, data, options)
+    entry = _old_entry(hass, tmp_path, data, options, minor_version=minor_version)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert (entry.version, entry.minor_version) == (1, 2)
+    assert (entry.version, entry.minor_version) == (1, 3)
     assert (
         entry.data.get("grid_limit_unit"),
         entry.options.get("grid_limit_unit"),
@@ -111,8 +114,8 @@ async def test_version_1_1_grid_limit_unit_is_migrated(
 
 
 async def test_current_entry_is_left_alone(hass: HomeAssistant, tmp_path: Path) -> None:
-    """A 1.2 entry is not rewritten (a key is never converted twice)."""
-    entry = _old_entry(hass, tmp_path, {"grid_limit_unit": "kilowatt"}, minor_version=2)
+    """A 1.3 entry is not rewritten (a key is never converted twice)."""
+    entry = _old_entry(hass, tmp_path, {"grid_limit_unit": "kilowatt"}, minor_version=3)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.data["grid_limit_unit"] == "kilowatt"

@@ -7,7 +7,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.energy_coordinator import session_db_path
+from custom_components.energy_coordinator.central_system import session_db_path
 from custom_components.energy_coordinator.const import DOMAIN
 from tests.csms.ocpp16_client import fake_charger
 

@@ -19,18 +19,26 @@ from unittest.mock import patch
 
 import pytest
 import yaml
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.energy_coordinator import services, site_services
 from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator.identifiers import (
+    charger_device_id,
+    connector_device_id,
+)
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from custom_components.energy_coordinator.services import _ACTIONS
-from simulator.base import SimulatedChargePoint
+from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
 from simulator.charge_point16 import ChargePoint16
 from tests.csms.ocpp16_client import fake_charger
 
@@ -52,15 +60,16 @@ def charger_device(
     existing one, and creates it while the platforms are not there yet.
     """
     registry = dr.async_get(hass)
+    charger = charger_device_id(entry.entry_id, charger_id)
     if connector_id is None:
         return registry.async_get_or_create(
-            config_entry_id=entry.entry_id, identifiers={(DOMAIN, charger_id)}
+            config_entry_id=entry.entry_id, identifiers={charger}
         )
     charger_device(hass, entry, charger_id)
     return registry.async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"{charger_id}/{connector_id}")},
-        via_device=(DOMAIN, charger_id),
+        identifiers={connector_device_id(entry.entry_id, charger_id, connector_id)},
+        via_device=charger,
     )
 
 
@@ -172,12 +181,20 @@ def device_id(
 async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     """Every action is registered, the ones with data support responses."""
     services = hass.services.async_services_for_domain(DOMAIN)
-    site_actions = {"coordinate", "get_status"}
+    site_actions = {"coordinate", "get_status", "get_chargers"}
     assert set(services) == set(_ACTIONS) | site_actions
     only = {"get_configuration", "get_composite_schedule", "list_id_tags"}
-    for name in only | {"get_sessions"}:
+    for name in only | {"get_sessions", "get_status", "get_chargers"}:
         assert hass.services.supports_response(DOMAIN, name).value == "only"
-    for name in ("set_configuration", "request_diagnostics", "data_transfer"):
+    for name in (
+        "set_configuration",
+        "request_diagnostics",
+        "data_transfer",
+        "start_charging",
+        "stop_charging",
+        "set_current_limit",
+        "clear_current_limit",
+    ):
         assert hass.services.supports_response(DOMAIN, name).value == "optional"
     assert hass.services.supports_response(DOMAIN, "unlock").value == "none"
 
@@ -188,6 +205,68 @@ async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     assert limit["fields"]["limit"]["required"] is True
     device = limit["fields"]["device_id"]["selector"]["device"]
     assert device == {"filter": {"integration": DOMAIN}}
+
+
+ADMIN_CALLS: dict[str, dict[str, Any]] = {
+    "reset": {},
+    "get_configuration": {},
+    "set_configuration": {"key": "HeartbeatInterval", "value": "30"},
+    "update_firmware": {"location": "https://example.com/fw.bin"},
+    "request_diagnostics": {"location": "ftp://example.com/upload"},
+    "data_transfer": {"vendor_id": "Acme"},
+    "add_id_tag": {"id_tag": "CARD-9", "name": "Guest"},
+    "remove_id_tag": {"id_tag": "CARD-9"},
+    "list_id_tags": {},
+}
+
+
+async def test_admin_actions_are_admin_only(
+    hass: HomeAssistant,
+    site: Any,
+    cp: SimulatedChargePoint,
+    device_id: str,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    """A user who is not an administrator gets Unauthorized and nothing is sent."""
+    assert set(ADMIN_CALLS) == services.ADMIN_ACTIONS
+    cp.responses["Reset"] = "Accepted"  # answer without rebooting
+    for service, fields in ADMIN_CALLS.items():
+        data = dict(fields)
+        if service not in ("add_id_tag", "remove_id_tag", "list_id_tags"):
+            data["device_id"] = device_id
+        response = hass.services.supports_response(DOMAIN, service).value != "none"
+        received = Received(cp)
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(
+                DOMAIN,
+                service,
+                data,
+                blocking=True,
+                context=Context(user_id=hass_read_only_user.id),
+                return_response=response,
+            )
+        assert received.frames() == [], service
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=Context(user_id=hass_admin_user.id),
+            return_response=response,
+        )
+    assert "CARD-9" not in site.runtime_data.system.tags
+
+    # Everyday actions stay open to every user.
+    received = Received(cp)
+    await hass.services.async_call(
+        DOMAIN,
+        "unlock",
+        {"device_id": device_id},
+        blocking=True,
+        context=Context(user_id=hass_read_only_user.id),
+    )
+    assert received.one("UnlockConnector") == {"connectorId": 1}
 
 
 # Transactions ---------------------------------------------------------------------
@@ -207,6 +286,8 @@ async def test_start_and_stop_charging(
     await wait_for(lambda: connector.transaction is not None)
     assert connector.transaction is not None
     transaction_id = int(connector.transaction.transaction_id)
+    # The charger learns its transaction id from our answer a moment later.
+    await wait_for(lambda: cp.connectors[1].transaction_id == transaction_id)
 
     received = Received(cp)
     await call(hass, "stop_charging", {"device_id": device_id, "connector_id": 1})
@@ -735,11 +816,25 @@ async def test_call_error(
     assert "InternalError" in err.value.translation_placeholders["detail"]
 
 
+@pytest.mark.parametrize("answer", [NOT_IMPLEMENTED, NOT_SUPPORTED])
+async def test_limit_not_implemented(
+    hass: HomeAssistant, cp: SimulatedChargePoint, device_id: str, answer: str
+) -> None:
+    """A charger without smart charging: 'does not support', not its CALLERROR."""
+    cp.responses["SetChargingProfile"] = answer
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_current_limit", {"device_id": device_id, "limit": 10})
+    assert err.value.translation_key == "command_not_supported"
+    assert str(err.value) == "Charger CP1 does not support SetChargingProfile"
+
+
 async def test_timeout(
     hass: HomeAssistant, setup_site: SetupSite, start_charger: StartCharger
 ) -> None:
     """A charger that does not answer in time gives a translated time-out."""
-    with patch("custom_components.energy_coordinator.RESPONSE_TIMEOUT", 0.3):
+    with patch(
+        "custom_components.energy_coordinator.central_system.RESPONSE_TIMEOUT", 0.3
+    ):
         entry = await setup_site()
     cp = await start_charger(entry)
     device = charger_device(hass, entry, "CP1")
@@ -813,6 +908,7 @@ def test_descriptions_match_schemas() -> None:
     schemas |= {
         "coordinate": site_services.COORDINATE_SCHEMA,
         "get_status": site_services.STATUS_SCHEMA,
+        "get_chargers": site_services.STATUS_SCHEMA,
     }
     assert set(described) == set(schemas)
     languages = {

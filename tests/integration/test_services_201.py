@@ -56,6 +56,24 @@ async def test_start_and_stop(
     await wait_for(lambda: evse.transaction is None)
 
 
+async def test_remote_start_without_id_token(
+    hass: HomeAssistant, site: Any, station: SimulatedChargePoint, device_id: str
+) -> None:
+    """A station whose Started event has only the remoteStartId: the tag we sent."""
+    assert isinstance(station, ChargePoint201)
+    station.token_on_remote_start = False
+    received = Received(station)
+    await call(hass, "start_charging", {"device_id": device_id, "id_tag": "CARD-7"})
+    frame = received.one("RequestStartTransaction")
+    evse = site.runtime_data.system.chargers["CS1"].connectors[1]
+    await wait_for(lambda: evse.transaction is not None)
+    assert evse.transaction is not None
+    assert evse.transaction.id_tag == "CARD-7"
+    records, _, _ = await site.runtime_data.store.query_sessions(charger_id="CS1")
+    assert records[0].id_tag == "CARD-7"
+    assert frame["remoteStartId"] > 0
+
+
 @pytest.mark.parametrize(
     ("service", "data", "action", "expected"),
     [

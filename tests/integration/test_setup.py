@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntryState
@@ -16,7 +18,9 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from custom_components.energy_coordinator.const import DOMAIN
+from custom_components.energy_coordinator import session_db_path
+from custom_components.energy_coordinator.csms.sessions import SCHEMA_VERSION
+from custom_components.energy_coordinator.identifiers import charger_device_id
 from tests.csms.ocpp16_client import FakeCharger, fake_charger, wait_until
 
 from .conftest import SetupSite, ocpp_url
@@ -102,12 +106,13 @@ async def test_deleting_a_charger_device(
     """The owner deletes a charger: it is disconnected and must ask again."""
     entry = await setup_site(charger_policy="ask")
     system = entry.runtime_data.system
+    device_id = charger_device_id(entry.entry_id, "CP1")
     async with fake_charger(system, "CP1") as charger:
         assert (await charger.boot()).status == "Pending"
         await system.approve("CP1")
         assert (await charger.boot()).status == "Accepted"
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+        device = dr.async_get(hass).async_get_device({device_id})
         assert device is not None
 
         assert await async_setup_component(hass, "config", {})
@@ -123,7 +128,7 @@ async def test_deleting_a_charger_device(
         assert response["success"], response
         await wait_until(lambda: charger.ws.close_code is not None)
     assert "CP1" not in system.chargers
-    assert dr.async_get(hass).async_get_device({(DOMAIN, "CP1")}) is None
+    assert dr.async_get(hass).async_get_device({device_id}) is None
 
     # Back again, it waits for the owner like any unknown charger.
     async with connect(ocpp_url(entry, "CP1"), subprotocols=["ocpp1.6"]) as ws:
@@ -135,3 +140,21 @@ async def test_deleting_a_charger_device(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await task
+
+
+async def test_database_of_a_newer_release(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A session database from a newer release: a setup error saying so."""
+    entry = await setup_site()
+    path = session_db_path(hass, entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert f"schema {SCHEMA_VERSION + 1}" in entry.reason
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1

@@ -39,7 +39,7 @@ from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from tests.csms.ocpp16_client import FakeCharger, fake_charger
 
-from .conftest import SetupSite
+from .conftest import SetupSite, charger_ident, charger_uid, site_entry_id
 
 CP = "CP1"
 LP = f"{CP}/1"
@@ -62,7 +62,9 @@ def lp_uid(
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     """The entity id of one of our entities, by unique id."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, charger_uid(hass, unique_id)
+    )
     assert found is not None, f"{platform} {unique_id} not registered"
     return found
 
@@ -76,7 +78,10 @@ def state(hass: HomeAssistant, platform: str, unique_id: str) -> State:
 
 def device(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry:
     """One of our devices, by identifier."""
-    found = dr.async_get(hass).async_get_device({(DOMAIN, identifier)})
+    scoped = identifier.startswith(site_entry_id(hass))
+    found = dr.async_get(hass).async_get_device(
+        {(DOMAIN, identifier) if scoped else charger_ident(hass, identifier)}
+    )
     assert found is not None, identifier
     return found
 
@@ -441,7 +446,10 @@ async def test_loadpoints_only_where_the_site_measures(
         await hass.async_block_till_done()
         assert entry.runtime_data.site.loadpoint_connectors() == []
         assert (
-            dr.async_get(hass).async_get_device({(DOMAIN, f"loadpoint_{CP}_1")}) is None
+            dr.async_get(hass).async_get_device(
+                {charger_ident(hass, f"loadpoint_{CP}_1")}
+            )
+            is None
         )
         assert registry.async_get(mode_id) is None
         assert hass.states.get(mode_id) is None
@@ -675,7 +683,7 @@ async def test_solar_energy_restored_on_the_same_day_only(
 
 
 async def test_coordinator_status_and_battery_command(
-    hass: HomeAssistant, setup_site: SetupSite
+    hass: HomeAssistant, setup_site: SetupSite, freezer: FrozenDateTimeFactory
 ) -> None:
     """The status follows each coordination; the battery command can be chosen."""
     script_calls = async_mock_service(hass, "script", "turn_on")
@@ -699,16 +707,37 @@ async def test_coordinator_status_and_battery_command(
         DOMAIN, "coordinate", {"dry_run": False}, blocking=True, return_response=True
     )
     status = state(hass, "sensor", uid(entry, "coordinator_status"))
-    codes = [reason["code"] for reason in response["explanation"]]
+    codes = sorted({reason["code"] for reason in response["explanation"]})
     assert status.attributes["codes"] == codes
     assert status.attributes["explanation"] == response["explanation"]
-    assert status.attributes["actions"] == response["actions"]
+    assert status.attributes["battery"] == response["actions"]["battery"]
+    assert status.attributes["loads"] == response["actions"]["loads"]
     messages = [reason["message"] for reason in response["explanation"]]
-    assert status.state in messages
-    assert len(status.state) <= 255
+    assert status.attributes["summary"] in messages
+    # The state is what the site is doing, one of a few translated words.
+    assert status.state == "idle"
+    assert status.attributes["options"] == [
+        "fallback",
+        "grid_limited",
+        "charging",
+        "waiting_for_surplus",
+        "idle",
+    ]
     assert status.attributes["friendly_name"] == "Home Coordinator status"
     decided = state(hass, "sensor", uid(entry, "last_decision"))
     assert dt_util.parse_datetime(decided.state) == site.last.at.replace(microsecond=0)
+    assert decided.attributes["friendly_name"] == "Home Last change of decision"
+
+    # The same decision again: nothing new for the logbook or the recorder.
+    freezer.tick(10)
+    await hass.services.async_call(
+        DOMAIN, "coordinate", {"dry_run": False}, blocking=True, return_response=True
+    )
+    assert state(hass, "sensor", uid(entry, "last_decision")).state == decided.state
+    assert (
+        state(hass, "sensor", uid(entry, "coordinator_status")).last_changed
+        == status.last_changed
+    )
     assert float(state(hass, "sensor", uid(entry, "shed_power")).state) == 0
     # The coordination decided the battery again: the manual command is replaced.
     assert response["actions"]["battery"]["mode"] != "charge"

@@ -95,6 +95,7 @@ LATIN_IN_CHINESE = {
     "Assistant",
     "Basic",
     "RebootRequired",
+    "SmartCharging",
     "ftp",
     "ftps",
     "http",

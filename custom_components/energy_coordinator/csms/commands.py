@@ -42,7 +42,23 @@ class CommandFailed(CommandError):
 
 
 class CommandNotSupported(CommandError):
-    """The command does not exist for this charger's OCPP version or features."""
+    """The charger does not do this: not in its OCPP version or features, or it
+    answered the CALL with a NotImplemented or NotSupported CALLERROR (`detail`
+    is then that code)."""
+
+
+#: CALLERROR codes with which a charger says it does not do an action.
+NOT_SUPPORTED_CODES = frozenset({"NotImplemented", "NotSupported"})
+#: Longest charger-provided text kept in an error (some echo the whole request).
+MAX_DETAIL_CHARS = 120
+
+
+def short_detail(text: str) -> str:
+    """A charger's error text cut to `MAX_DETAIL_CHARS` characters."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_DETAIL_CHARS:
+        return text
+    return text[: MAX_DETAIL_CHARS - 1].rstrip() + "…"
 
 
 class LimitPurpose(enum.StrEnum):

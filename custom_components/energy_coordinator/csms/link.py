@@ -29,15 +29,20 @@ from ocpp.messages import Call, MessageType, unpack
 from websockets.exceptions import ConnectionClosed
 
 from .commands import (
+    NOT_SUPPORTED_CODES,
     ChargingLimit,
+    CommandError,
     CommandFailed,
+    CommandNotSupported,
     CommandRejected,
     CommandTimeout,
     IdTagEntry,
+    LimitUnit,
     ResetKind,
+    short_detail,
 )
 from .meter import advance_total
-from .model import ChargerState, Transaction
+from .model import ChargerState, ConnectorState, Transaction
 from .sessions import EnergyTotal, SessionRecord
 
 if TYPE_CHECKING:
@@ -216,8 +221,10 @@ class ChargePointLink(abc.ABC):
         except TimeoutError as err:
             raise CommandTimeout(self.id, action) from err
         except OCPPError as err:
+            if err.code in NOT_SUPPORTED_CODES:
+                raise CommandNotSupported(self.id, action, err.code) from err
             raise CommandFailed(
-                self.id, action, f"{err.code}: {err.description}"
+                self.id, action, short_detail(f"{err.code}: {err.description}")
             ) from err
         except ConnectionClosed as err:
             raise CommandFailed(self.id, action, "connection closed") from err
@@ -227,6 +234,46 @@ class ChargePointLink(abc.ABC):
             if status not in accepted:
                 raise CommandRejected(self.id, action, str(status))
         return result
+
+    async def send_limit(
+        self, payload: Any, targets: list[ConnectorState], limit: ChargingLimit
+    ) -> None:
+        """Send a SetChargingProfile for `limit`; once accepted the targets show it.
+
+        Not sent to a charger whose configuration says it has no smart charging
+        (`supports_smart_charging` False). A NotImplemented or NotSupported answer
+        is remembered (`limits_refused`, until it connects or boots again), but
+        each new request is still sent: when to ask again is the caller's policy
+        (the site backs off). Unknown chargers are tried.
+
+        A Rejected answer counts against each target (`rejected_limits`, so that
+        a charger that keeps refusing can be told from one that refused once); an
+        accepted one resets the count.
+        """
+        if self.charger.supports_smart_charging is False:
+            raise CommandNotSupported(
+                self.id, "SetChargingProfile", "no smart charging"
+            )
+        try:
+            await self.request(payload)
+        except CommandNotSupported as err:
+            # Remembered until the charger connects or boots again.
+            self.charger.limits_refused = err.detail
+            self.charger.notify()
+            raise
+        except CommandRejected:
+            for conn in targets:
+                conn.rejected_limits += 1
+            self.charger.notify()
+            raise
+        for conn in targets:
+            conn.rejected_limits = 0
+            if limit.unit == LimitUnit.AMPERE:
+                conn.current_limit_a, conn.power_limit_w = float(limit.value), None
+            else:
+                conn.current_limit_a, conn.power_limit_w = None, float(limit.value)
+            conn.limit_phases = limit.phases
+        self.charger.notify()
 
     @abc.abstractmethod
     async def start_charging(self, connector_id: int, id_tag: str) -> None:
@@ -399,11 +446,15 @@ class ChargePointLink(abc.ABC):
         stop_time: datetime,
         meter_stop_wh: float | None,
         reason: str | None,
+        resolution_wh: float = 1.0,
     ) -> SessionRecord | None:
         """Finish the transaction exactly once, even if it began before a restart.
 
         Returns the finished session, or None when it was unknown or already
         finished (the charger is still answered positively; nothing changes).
+        A stop value below the last register closes at the register (energy never
+        steps back); that is rounding when they differ by less than the meter's
+        `resolution_wh`, and worth a log line when they differ by more.
         """
         tx = self.find_transaction(transaction_id)
         if tx is not None:
@@ -420,9 +471,23 @@ class ChargePointLink(abc.ABC):
         record = await self.system.store.finish_session(
             session_id, stop_time, meter_stop_wh, reason
         )
+        if (
+            record is not None
+            and meter_stop_wh is not None
+            and record.meter_stop_wh is not None
+            and record.meter_stop_wh - meter_stop_wh >= resolution_wh
+        ):
+            _LOGGER.info(
+                "%s: transaction %s stopped at %s Wh, below its last register;"
+                " closed at %s Wh",
+                self.id,
+                transaction_id,
+                meter_stop_wh,
+                record.meter_stop_wh,
+            )
         conn = self.charger.connector(connector_id)
         if conn.transaction is not None and conn.transaction.session_id == session_id:
-            conn.transaction = None
+            conn.end_transaction()
         if record is not None:
             conn.last_session_energy_wh = record.energy_wh
             conn.last_session_id_tag = record.id_tag
@@ -480,7 +545,7 @@ def _log_task_error(task: asyncio.Task[Any]) -> None:
     err = task.exception()
     if err is None:
         return
-    if isinstance(err, CommandRejected | CommandTimeout | CommandFailed):
+    if isinstance(err, CommandError):
         _LOGGER.info("Follow-up command failed: %s", err)
     else:
         _LOGGER.error("Follow-up task failed", exc_info=err)

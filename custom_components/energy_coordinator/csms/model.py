@@ -56,6 +56,11 @@ PLUGGED_STATES = frozenset(
     }
 )
 
+#: Connector states in which nothing can flow: power and currents drop to zero.
+IDLE_STATES = frozenset(
+    {ConnectorStatus.AVAILABLE, ConnectorStatus.FAULTED, ConnectorStatus.UNAVAILABLE}
+)
+
 
 @dataclass(slots=True)
 class MeterReading:
@@ -79,6 +84,32 @@ class MeterReading:
     updates: int = 0  # how many meter reports were folded in (a change counter)
     # Any other measurand, keyed by "<measurand>[.<phase>]", in its reported unit.
     other: dict[str, float] = field(default_factory=dict)
+
+    def stop_flow(self) -> None:
+        """Nothing flows now: power and currents 0, the offer unknown.
+
+        For a connector whose transaction ended or that became Available, Faulted
+        or Unavailable. Registers, voltage, SoC and temperature stay.
+        """
+        if self.power_w is not None:
+            self.power_w = 0.0
+        if self.current_a is not None:
+            self.current_a = 0.0
+        self.current_phases_a = dict.fromkeys(self.current_phases_a, 0.0)
+        self.current_offered_a = None
+        self.power_offered_w = None
+
+    def forget_instantaneous(self) -> None:
+        """The charger is offline: every instantaneous value becomes unknown.
+
+        Only the registers (energy) and the vehicle's last SoC stay.
+        """
+        self.power_w = self.current_a = None
+        self.current_phases_a = {}
+        self.voltage_v = None
+        self.voltage_phases_v = {}
+        self.current_offered_a = self.power_offered_w = None
+        self.temperature_c = self.frequency_hz = None
 
 
 @dataclass(slots=True)
@@ -131,6 +162,20 @@ class ConnectorState:
     power_limit_w: float | None = None
     limit_phases: int | None = None
     available: bool = True  # operative (ChangeAvailability) as we last set/learned
+    # SetChargingProfile answered Rejected this many times in a row (reset when one
+    # is accepted, and when the charger connects or boots).
+    rejected_limits: int = 0
+
+    def set_status(self, status: ConnectorStatus) -> None:
+        """The connector's new status; in an idle state nothing flows any more."""
+        self.status = status
+        if status in IDLE_STATES:
+            self.meter.stop_flow()
+
+    def end_transaction(self) -> None:
+        """The running transaction is over: no transaction, nothing flows."""
+        self.transaction = None
+        self.meter.stop_flow()
 
     @property
     def plugged(self) -> bool:
@@ -179,8 +224,19 @@ class ChargerState:
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None
         self.supports_local_list: bool | None = None
+        # What its configuration (1.6) or device model (2.0.1) says about smart
+        # charging; None when it says nothing (then limits are tried).
         self.supports_smart_charging: bool | None = None
+        # The CALLERROR code (NotImplemented / NotSupported) it answered a
+        # SetChargingProfile with; forgotten when it connects or boots.
+        self.limits_refused: str | None = None
+        # Increases whenever the charger connects or boots: what it refused before
+        # may work now (a caller that backed off retries at once when this changes).
+        self.link_epoch = 0
         self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
+        # 2.0.1 remoteStartId -> the id tag we asked the station to start with (its
+        # TransactionEvent may carry only the id).
+        self.remote_starts: dict[int, str] = {}
         self._listeners: list[Listener] = []
         self._connector_listeners: list[Callable[[int], None]] = []
 
@@ -200,6 +256,49 @@ class ChargerState:
             if conn.transaction is not None:
                 return conn.transaction
         return None
+
+    @property
+    def accepts_limits(self) -> bool | None:
+        """Whether the charger takes charging profiles; None when not known.
+
+        False once it answered a SetChargingProfile with NotImplemented or
+        NotSupported (until it connects or boots again), or when its configuration
+        says it has no smart charging. Unknown means: try, and learn.
+        """
+        if self.limits_refused is not None:
+            return False
+        return self.supports_smart_charging
+
+    def connection_opened(self) -> None:
+        """A new connection: a new link epoch."""
+        self.connected = True
+        self._new_epoch()
+
+    def connection_closed(self) -> None:
+        """The connection is gone: what flows now is unknown."""
+        self.connected = False
+        self._forget_instantaneous()
+
+    def went_offline(self) -> None:
+        """Nothing heard for too long: offline, what flows now is unknown."""
+        self.online = False
+        self._forget_instantaneous()
+
+    def booted(self, info: ChargerInfo, when: datetime) -> None:
+        """A BootNotification: what the charger says it is, a new link epoch."""
+        self.info = info
+        self.last_boot = when
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        self.link_epoch += 1
+        self.limits_refused = None
+        for conn in self.connectors.values():
+            conn.rejected_limits = 0
+
+    def _forget_instantaneous(self) -> None:
+        for conn in self.connectors.values():
+            conn.meter.forget_instantaneous()
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` after every change; returns the function that removes it."""

@@ -14,8 +14,9 @@ Owns the translation between OCPP 1.6J frames and the version-neutral model:
 A charger that the owner has not added (boot answered Pending) may send Heartbeat,
 StatusNotification and meter values, but its id tags are Invalid and a transaction it
 starts is answered Invalid and not stored. Meter values of a transaction that is no
-longer running update the readings but not the energy total (a late, lower register
-would otherwise make the total count energy twice).
+longer running change neither the energy total (a late, lower register would make it
+count energy twice) nor, when taken before the last session stopped, the live reading
+(a late power value would show a car charging on an idle connector).
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from .commands import (
     CommandRejected,
     IdTagEntry,
     LimitPurpose,
-    LimitUnit,
     ResetKind,
 )
 from .link import ChargePointLink, parse_time, utcnow
@@ -104,6 +104,15 @@ _PURPOSE = {
 STACK_LEVEL = 1
 #: Longest id tag a 1.6 charger accepts (CiString20).
 MAX_ID_TAG_LEN = 20
+#: Configuration keys of the Smart Charging feature profile.
+SMART_CHARGING_KEYS = frozenset(
+    {
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleAllowedChargingRateUnit",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+    }
+)
 #: Transaction id answered to a charger that may not start transactions.
 REFUSED_TRANSACTION_ID = 0
 
@@ -221,11 +230,13 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         transaction: Transaction | None,
         update_reading: bool = True,
         ledger: bool = True,
+        readings_after: datetime | None = None,
     ) -> bool:
         """Fold MeterValue entries into the connector and the ledger.
 
         Returns whether anything was recorded. Energy registers go to the session
         ledger in the order the charger sent them (only for an added charger).
+        With `readings_after`, only values taken after it update the live reading.
         """
         ledger = ledger and self.approved
         changed = False
@@ -235,9 +246,12 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             if not samples:
                 continue
             timestamp = parse_time(meter_value.get("timestamp"))
-            reading = conn.meter if update_reading else MeterReading()
+            live = update_reading and (
+                readings_after is None or timestamp > readings_after
+            )
+            reading = conn.meter if live else MeterReading()
             register = apply_samples(reading, samples, timestamp)
-            changed = changed or update_reading
+            changed = changed or live
             if register is None or register == last_register or not ledger:
                 continue
             last_register = register
@@ -294,7 +308,7 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
                 conn.vendor_error,
                 conn.available,
             )
-            conn.status = mapped
+            conn.set_status(mapped)
             conn.error_code = error_code
             conn.info = kwargs.get("info")
             conn.vendor_error = kwargs.get("vendor_error_code")
@@ -399,13 +413,6 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         await self.close_transaction(
             tx_id, parse_time(timestamp), float(meter_stop), reason
         )
-        if current and conn.transaction is None:
-            # No transaction, no charging: do not leave the last power showing.
-            conn.meter.power_w = 0.0
-            conn.meter.current_a = 0.0
-            conn.meter.current_phases_a = dict.fromkeys(
-                conn.meter.current_phases_a, 0.0
-            )
         self.charger.notify()
         return call_result.StopTransaction(id_tag_info=id_tag_info)
 
@@ -441,7 +448,11 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             )
         elif tx is None:
             tx = conn.transaction
-        if await self._fold_meter_values(conn, meter_value, tx, ledger=not stale):
+        # Late values of the last session do not bring back what flowed then.
+        after = conn.last_session_stop if stale else None
+        if await self._fold_meter_values(
+            conn, meter_value, tx, ledger=not stale, readings_after=after
+        ):
             self.charger.notify()
         return call_result.MeterValues()
 
@@ -503,12 +514,16 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             for p in values.get("SupportedFeatureProfiles", "").split(",")
             if p.strip()
         }
+        local_list: bool | None
+        smart: bool | None
         if profiles:
             local_list = "localauthlistmanagement" in profiles
             smart = "smartcharging" in profiles
-        else:  # no profile list: judge by the keys of each profile
-            local_list = "LocalAuthListEnabled" in values
-            smart = "ChargeProfileMaxStackLevel" in values
+        else:
+            # No profile list: a profile's keys say it is there; their absence
+            # says nothing (chargers misreport), so limits are tried.
+            local_list = "LocalAuthListEnabled" in values or None
+            smart = bool(SMART_CHARGING_KEYS & values.keys()) or None
         self.charger.supports_local_list = local_list
         self.charger.supports_smart_charging = smart
         self.charger.notify()
@@ -557,8 +572,6 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
 
     async def set_charging_limit(self, limit: ChargingLimit) -> None:
         action = "SetChargingProfile"
-        if self.charger.supports_smart_charging is False:
-            raise CommandNotSupported(self.id, action, "no SmartCharging profile")
         connector_id = limit.connector_id
         transaction_id: int | None = None
         if limit.purpose == LimitPurpose.CHARGE_POINT_MAX:
@@ -599,20 +612,13 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         if transaction_id is not None:
             profile["transactionId"] = transaction_id
         profile["chargingSchedule"] = schedule
-        await self.request(
+        await self.send_limit(
             call.SetChargingProfile(
                 connector_id=connector_id, cs_charging_profiles=profile
-            )
+            ),
+            self._limit_connectors(connector_id),
+            limit,
         )
-        for conn in self._limit_connectors(connector_id):
-            if limit.unit == LimitUnit.AMPERE:
-                conn.current_limit_a = float(limit.value)
-                conn.power_limit_w = None
-            else:
-                conn.power_limit_w = float(limit.value)
-                conn.current_limit_a = None
-            conn.limit_phases = limit.phases
-        self.charger.notify()
 
     def _stack_level(self) -> int:
         raw = self.charger.configuration.get("ChargeProfileMaxStackLevel")

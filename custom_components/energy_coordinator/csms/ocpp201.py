@@ -39,7 +39,6 @@ from .commands import (
     CommandRejected,
     IdTagEntry,
     LimitPurpose,
-    LimitUnit,
     ResetKind,
 )
 from .link import ChargePointLink, parse_time, utcnow
@@ -88,6 +87,8 @@ _PROFILE_PURPOSE: dict[LimitPurpose, str] = {
 }
 #: The stack level of every profile we set (and clear).
 PROFILE_STACK_LEVEL = 1
+#: Remote starts remembered until their transaction reports its remoteStartId.
+MAX_REMOTE_STARTS = 32
 
 _CONNECTOR_STATUS: dict[str, ConnectorStatus] = {
     "Available": ConnectorStatus.AVAILABLE,
@@ -388,7 +389,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             conn.evse_connector_id = connector_id
         statuses = {s for (e, _c), s in self._connector_status.items() if e == evse_id}
         wire = next((s for s in _EVSE_STATUS_ORDER if s in statuses), connector_status)
-        conn.status = self._evse_status(conn, wire)
+        conn.set_status(self._evse_status(conn, wire))
         self._done(True)
         return call_result.StatusNotification()
 
@@ -493,6 +494,11 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         tx_id = str(transaction_info["transaction_id"])
         when = parse_time(timestamp)
         id_tag = str(id_token["id_token"]) if id_token else None
+        remote_start_id = transaction_info.get("remote_start_id")
+        if remote_start_id is not None:
+            # Started by us; without an idToken in the event, the tag we sent.
+            started_with = self.charger.remote_starts.pop(int(remote_start_id), None)
+            id_tag = id_tag or started_with
         response = call_result.TransactionEvent(
             id_token_info={"status": self._authorize(id_token)} if id_token else None
         )
@@ -547,15 +553,15 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
             )
             if fresh and not offline:
                 if state == "Idle" and conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.AVAILABLE
+                    conn.set_status(ConnectorStatus.AVAILABLE)
                 elif conn.status in PLUGGED_STATES:
-                    conn.status = ConnectorStatus.FINISHING
+                    conn.set_status(ConnectorStatus.FINISHING)
         elif fresh:
             if register is not None:
                 await self._record(conn, register, live, tx, seq_no)
             tx.last_seq_no = seq_no
             if not offline and state in _CHARGING_STATE:
-                conn.status = _CHARGING_STATE[state]
+                conn.set_status(_CHARGING_STATE[state])
         self._done(True)
         return response
 
@@ -768,13 +774,23 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         return done
 
     async def start_charging(self, connector_id: int, id_tag: str) -> None:
-        await self.request(
-            call.RequestStartTransaction(
-                id_token={"id_token": id_tag, "type": "Central"},
-                remote_start_id=_REQUEST_IDS.next(),
-                evse_id=connector_id or None,
+        remote_start_id = _REQUEST_IDS.next()
+        # Known before the answer: the Started event may come first.
+        starts = self.charger.remote_starts
+        starts[remote_start_id] = id_tag
+        while len(starts) > MAX_REMOTE_STARTS:
+            del starts[next(iter(starts))]
+        try:
+            await self.request(
+                call.RequestStartTransaction(
+                    id_token={"id_token": id_tag, "type": "Central"},
+                    remote_start_id=remote_start_id,
+                    evse_id=connector_id or None,
+                )
             )
-        )
+        except CommandError:
+            starts.pop(remote_start_id, None)
+            raise
 
     def _running(self, connector_id: int, action: str) -> Transaction:
         if connector_id == 0:
@@ -824,16 +840,13 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         }
         if transaction_id is not None:
             profile["transaction_id"] = transaction_id
-        await self.request(
-            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile)
+        targets = self._targets(evse_id)
+        self._done(False)  # a new EVSE is announced before the answer
+        await self.send_limit(
+            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile),
+            targets,
+            limit,
         )
-        for conn in self._targets(evse_id):
-            if limit.unit == LimitUnit.AMPERE:
-                conn.current_limit_a, conn.power_limit_w = limit.value, None
-            else:
-                conn.current_limit_a, conn.power_limit_w = None, limit.value
-            conn.limit_phases = limit.phases
-        self._done(True)
 
     def _targets(self, evse_id: int) -> list[ConnectorState]:
         """The EVSE, or every EVSE for 0."""
@@ -949,7 +962,7 @@ class ChargePoint201(ChargePointLink, _V201ChargePoint):  # type: ignore[misc]
         status = str(items[0]["attribute_status"]) if items else "Rejected"
         if status not in ("Accepted", "RebootRequired"):
             raise CommandRejected(self.id, "SetVariables", status)
-        self.charger.configuration[parsed.text()] = value
+        self._learn(parsed, value)
         self.charger.notify()
         return status
 

@@ -258,8 +258,7 @@ class CentralSystem:
     async def on_boot(self, link: ChargePointLink, info: ChargerInfo) -> str:
         """Record a BootNotification; returns Accepted or Pending."""
         charger = link.charger
-        charger.info = info
-        charger.last_boot = utcnow()
+        charger.booted(info, utcnow())
         charger_id = charger.charger_id
         if self.is_approved(charger_id):
             newly = charger_id not in self._approved
@@ -361,7 +360,7 @@ class CentralSystem:
                 charger = self.chargers.get(charger_id)
                 del self._last_heard[charger_id]
                 if charger is not None and charger.online:
-                    charger.online = False
+                    charger.went_offline()
                     _LOGGER.warning(
                         "Charger %s sent nothing for %d s; marked unavailable",
                         charger_id,
@@ -431,7 +430,7 @@ class CentralSystem:
                 "Charger %s reconnected; closing its old connection", charger_id
             )
             await old.connection.close(1000, "replaced by a new connection")
-        charger.connected = True
+        charger.connection_opened()
         _LOGGER.debug("Charger %s connected (%s)", charger_id, version)
         self.heard_from(charger)
         charger.notify()
@@ -440,7 +439,7 @@ class CentralSystem:
         finally:
             if self.links.get(charger_id) is link:
                 del self.links[charger_id]
-                charger.connected = False
+                charger.connection_closed()
                 charger.notify()
                 _LOGGER.debug("Charger %s disconnected", charger_id)
 

@@ -1,9 +1,14 @@
 """Durable storage of charging sessions, known chargers, energy totals and id tags.
 
-`SessionStore` owns one SQLite database (stdlib `sqlite3`, WAL mode). Every call runs
-on one dedicated worker thread, off the event loop, and commits before it returns, so
-a handler that awaits it before answering the charger never acknowledges a
-transaction that is not on disk.
+`SessionStore` owns one SQLite database (stdlib `sqlite3`, WAL mode with
+`synchronous=FULL`: every commit is synced to disk, so it survives a power loss).
+Every call runs on one dedicated worker thread, off the event loop, and commits
+before it returns, so a handler that awaits it before answering the charger never
+acknowledges a transaction that is not on disk.
+
+The database carries its schema version (`PRAGMA user_version`); `open()` brings an
+older one up to `SCHEMA_VERSION` one migration at a time, each in one transaction,
+and refuses a newer one (a downgrade) without touching it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
+#: The schema this code reads and writes.
+SCHEMA_VERSION = 1
+
+#: Version 1: the schema of the first release (whose databases carry version 0,
+#: i.e. no version; every statement is idempotent, so it also completes them).
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sessions (
     session_id INTEGER PRIMARY KEY AUTOINCREMENT,
     charger_id TEXT NOT NULL,
@@ -62,6 +72,55 @@ CREATE TABLE IF NOT EXISTS id_tags (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def _migrate_to_1(db: sqlite3.Connection) -> None:
+    for statement in SCHEMA_V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+#: Migration to version N (from N - 1), in order.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+
+
+class StoreVersionError(Exception):
+    """The database was written by a newer version of the integration."""
+
+    def __init__(self, path: str, version: int) -> None:
+        super().__init__(
+            f"{path} has schema version {version}; this version reads up to"
+            f" {SCHEMA_VERSION}"
+        )
+        self.path = path
+        self.version = version
+
+
+def _check_version(db: sqlite3.Connection, path: str) -> int:
+    """The database's schema version; StoreVersionError when newer than ours."""
+    (found,) = db.execute("PRAGMA user_version").fetchone()
+    if found > SCHEMA_VERSION:
+        raise StoreVersionError(path, found)
+    return int(found)
+
+
+def migrate(db: sqlite3.Connection, path: str = "") -> int:
+    """Bring the database up to `SCHEMA_VERSION`; returns the version it had.
+
+    Each step runs in its own transaction with the version bump, so a failing
+    step leaves the database at the previous version.
+    """
+    found = _check_version(db, path)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version={version:d}")
+        except BaseException:
+            db.rollback()
+            raise
+        db.commit()
+    return int(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +231,12 @@ def _session(row: sqlite3.Row) -> SessionRecord:
 class SessionStore:
     """SQLite-backed store; every public coroutine commits before returning."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, synchronous: str = "FULL") -> None:
+        """A store at `path`; `synchronous` other than FULL only for benchmarks."""
+        if synchronous not in ("FULL", "EXTRA", "NORMAL"):
+            raise ValueError(f"synchronous={synchronous!r}")
         self._path = str(path)
+        self._synchronous = synchronous
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ec_sessions")
         self._db: sqlite3.Connection | None = None
         self._closed = False
@@ -188,17 +251,21 @@ class SessionStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
     async def open(self) -> None:
-        """Open (and create or migrate) the database."""
+        """Open (and create or migrate) the database; StoreVersionError if newer."""
 
         def job() -> None:
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self._path, check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            db.commit()
+            try:
+                db.row_factory = sqlite3.Row
+                _check_version(db, self._path)  # before anything is written
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(f"PRAGMA synchronous={self._synchronous}")
+                migrate(db, self._path)
+            except BaseException:
+                db.close()
+                raise
             self._db = db
 
         await asyncio.get_running_loop().run_in_executor(self._executor, job)
@@ -330,8 +397,10 @@ class SessionStore:
         """Close a running session exactly once.
 
         Returns the finished record, or None when it was already finished (a
-        repeated stop changes nothing). Without `meter_stop_wh` the last recorded
-        meter value is used.
+        repeated stop changes nothing). The session's energy never steps back: it
+        closes at the larger of `meter_stop_wh` and the last recorded register (a
+        1.6 charger's integer meterStop of 66 Wh after a register of 66.3 Wh
+        closes at 66.3 Wh); without `meter_stop_wh`, at the last register.
         """
 
         def job(db: sqlite3.Connection) -> SessionRecord | None:
@@ -340,9 +409,8 @@ class SessionStore:
             ).fetchone()
             if row is None or row["stop_time"] is not None:
                 return None
-            stop = meter_stop_wh
-            if stop is None or stop < row["meter_start_wh"]:
-                stop = max(row["meter_last_wh"], row["meter_start_wh"])
+            last = max(row["meter_last_wh"], row["meter_start_wh"])
+            stop = last if meter_stop_wh is None else max(meter_stop_wh, last)
             energy = max(0.0, stop - row["meter_start_wh"])
             db.execute(
                 "UPDATE sessions SET stop_time=?, meter_stop_wh=?, meter_last_wh=?,"

@@ -32,6 +32,7 @@ from .model import (
     SiteInput,
     SiteSnapshot,
 )
+from .readings import house_estimate, surplus_estimate
 from .settings import (
     DEFAULT_SETTINGS,
     ControllerSettings,
@@ -77,4 +78,6 @@ __all__ = [
     "SiteStatus",
     "SurplusController",
     "decide",
+    "house_estimate",
+    "surplus_estimate",
 ]

@@ -12,8 +12,11 @@ given the battery's SoC thresholds) and `battery_action()`:
   keep a vehicle charging in a PV mode (it does not start one);
 * with its SoC or power unknown, or no grid reading, the battery is held.
 
-The controller only emits `auto` and `hold`; `charge` and `discharge` exist for
-the planner. `hold` means neither charge nor discharge; it is also used to stop
+Below the priority SoC, with surplus left after the EVs, the command is
+`charge` at the power the battery is expected to take (the surplus, within its
+charge limit), so the decision says where the surplus goes. Otherwise the
+controller emits `auto` or `hold`; `discharge` exists for the planner. `hold`
+means neither charge nor discharge; it is also used to stop
 the battery from discharging into an EV that draws more than the surplus when
 that is not allowed (any "now" charging, or below the buffer SoC).
 """
@@ -183,6 +186,20 @@ def battery_action(
                 f"{kw(deficit)} more than the surplus ({why}).",
             ),
         )
+    if budget.zone == BatteryZone.PRIORITY:
+        intake = max(surplus, 0.0) - ev_draw_w
+        if readings.charge_limit_w is not None:
+            intake = min(intake, readings.charge_limit_w)
+        if intake > threshold_w:
+            return BatteryAction(BatteryMode.CHARGE, intake), (
+                Reason(
+                    Code.BATTERY_PRIORITY_CHARGE,
+                    "battery",
+                    f"Battery charges with {kw(intake)} of surplus: at "
+                    f"{readings.battery_soc_pct:.0f}% it is below its "
+                    f"{readings.priority_soc_pct:.0f}% priority SoC.",
+                ),
+            )
     return BatteryAction(BatteryMode.AUTO, 0.0), (
         Reason(Code.BATTERY_AUTO, "battery", "Battery runs on its own (auto)."),
     )

@@ -67,22 +67,32 @@ def _lines(
 
 
 def _offline_reserve(readings: SiteReadings) -> tuple[list[float], list[Reason]]:
-    """Current to keep free for chargers we cannot command (their maximum)."""
+    """Current to keep free for chargers we cannot command.
+
+    An offline charger might draw its maximum; an online one that refuses limits
+    draws what it is measured to draw (its maximum while that is unknown).
+    """
     reserve = [0.0] * readings.lines
     reasons: list[Reason] = []
     for lp in readings.loadpoints:
-        if lp.snapshot.online or lp.connected is False:
+        snap = lp.snapshot
+        if lp.connected is False or (snap.online and snap.controllable):
             continue
-        for line in _lines_of({lp.active_phases}, lp.line, readings.lines):
-            reserve[line] += lp.max_a
-        reasons.append(
-            Reason(
-                Code.GRID_OFFLINE_RESERVE,
-                lp.id,
-                f"'{lp.id}' is offline and might still charge: its maximum current "
-                f"({amps(lp.max_a)}) is kept free under the grid limit.",
+        if snap.online:
+            kept = lp.measured_a if lp.measured_a is not None else lp.max_a
+            message = (
+                f"'{lp.id}' does not accept charging limits: what it draws "
+                f"({amps(kept)}) is kept free under the grid limit."
             )
-        )
+        else:
+            kept = lp.max_a
+            message = (
+                f"'{lp.id}' is offline and might still charge: its maximum current "
+                f"({amps(kept)}) is kept free under the grid limit."
+            )
+        for line in _lines_of({lp.active_phases}, lp.line, readings.lines):
+            reserve[line] += kept
+        reasons.append(Reason(Code.GRID_OFFLINE_RESERVE, lp.id, message))
     return reserve, reasons
 
 
@@ -206,6 +216,15 @@ def decide(
         limit_reason = _limit_reason(grant, readings, phase_load)
         if limit_reason is not None:
             ev_reasons.append(limit_reason)
+        cap = plan.readings.cap_a
+        if cap is not None and action.current_a >= plan.readings.max_a - 1e-6 > 0:
+            ev_reasons.append(
+                Reason(
+                    Code.EV_MANUAL_CAP,
+                    plan.readings.id,
+                    f"'{plan.readings.id}' is capped at {amps(cap)} by a manual limit.",
+                )
+            )
 
     battery, battery_reasons = battery_action(
         readings, budget, ev_draw, fast_charging, settings.battery_hold_threshold_w

@@ -28,6 +28,7 @@ class Code(enum.StrEnum):
     BATTERY_HOLD_EV = "battery.hold.ev"
     BATTERY_PRIORITY = "battery.priority"
     BATTERY_SUPPORT = "battery.support"
+    BATTERY_PRIORITY_CHARGE = "battery.charge.priority"
 
     EV_OFF = "ev.off"
     EV_OFFLINE = "ev.offline"
@@ -49,6 +50,10 @@ class Code(enum.StrEnum):
     EV_PHASE_SETTLING = "ev.phase.settling"
     EV_GRID_REDUCED = "ev.grid_limit.reduced"
     EV_GRID_PAUSED = "ev.grid_limit.paused"
+    EV_MANUAL_CAP = "ev.manual.cap"
+    EV_MANUAL_PAUSE = "ev.manual.pause"
+    EV_UNCONTROLLABLE = "ev.uncontrollable"
+    EV_PV_SHARE_WAIT = "ev.pv.share_wait"
 
     LOAD_SHED_GRID = "load.shed.grid"
     LOAD_SHED_BATTERY = "load.shed.battery"

@@ -95,6 +95,12 @@ class LoadpointSnapshot:
     from when it charges on one phase (`None`: unknown, then the grid limiter
     assumes every line). `current_a` is the limit applied now. `target_time` is
     carried for the planner; the real-time controller does not use it.
+
+    `manual_cap_a` is a current cap a person set by hand: the controller never
+    grants more (a cap below the minimum current pauses the loadpoint).
+    `controllable` is False for a charger that refuses charging limits: no limit
+    is sent to it, and under the grid limit its measured current
+    (`measured_current_a`, the highest phase; unknown: its maximum) is kept free.
     """
 
     id: str
@@ -107,6 +113,9 @@ class LoadpointSnapshot:
     online: bool = True
     charging_power_w: float | None = None
     current_a: float | None = None
+    measured_current_a: float | None = None
+    manual_cap_a: float | None = None
+    controllable: bool = True
     min_soc_pct: float | None = None
     target_soc_pct: float | None = None
     target_time: datetime | None = None

@@ -44,6 +44,8 @@ class LoadpointReadings:
     allowed_phases: tuple[int, ...]  # (1,), (3,) or (1, 3)
     line: int | None  # 0-based site line for one-phase charging
     missing: tuple[str, ...]  # missing inputs that force a fallback
+    cap_a: float | None = None  # a person's manual cap (max_a already within it)
+    measured_a: float | None = None  # measured current, highest phase
 
     @property
     def id(self) -> str:
@@ -85,14 +87,8 @@ class SiteReadings:
 
     @property
     def raw_surplus_w(self) -> float | None:
-        """PV minus house consumption, as seen at the grid meter.
-
-        Export plus what the EVs and the battery draw now (a discharging
-        battery counts negative). `None` without a grid reading.
-        """
-        if self.grid_w is None:
-            return None
-        return -self.grid_w + self.ev_known_w + (self.battery_w or 0.0)
+        """PV minus house consumption, as seen at the grid meter."""
+        return surplus_estimate(self.grid_w, self.ev_known_w, self.battery_w)
 
     def loadpoint(self, loadpoint_id: str) -> LoadpointReadings | None:
         """One loadpoint's readings."""
@@ -100,6 +96,41 @@ class SiteReadings:
             if reading.id == loadpoint_id:
                 return reading
         return None
+
+
+def house_estimate(
+    measured_w: float | None,
+    pv_w: float | None,
+    grid_w: float | None,
+    battery_w: float | None,
+    ev_w: float,
+) -> tuple[float | None, bool]:
+    """House consumption (>= 0) and whether it was derived.
+
+    Derived as PV + grid - battery charging - EV power, which needs PV, grid and
+    (with a battery) the battery power; when a measurement exists too, the larger
+    of the two wins, to stay on the safe side under the grid limit.
+    """
+    derived_w: float | None = None
+    if pv_w is not None and grid_w is not None and battery_w is not None:
+        derived_w = pv_w + grid_w - battery_w - ev_w
+    estimates = [h for h in (measured_w, derived_w) if h is not None]
+    house = max(0.0, *estimates) if estimates else None
+    derived = derived_w is not None and (measured_w is None or derived_w > measured_w)
+    return house, derived
+
+
+def surplus_estimate(
+    grid_w: float | None, ev_w: float, battery_w: float | None
+) -> float | None:
+    """PV minus house consumption, as seen at the grid meter.
+
+    Export plus what the EVs and the battery draw now (a discharging battery
+    counts negative). `None` without a grid reading.
+    """
+    if grid_w is None:
+        return None
+    return -grid_w + ev_w + (battery_w or 0.0)
 
 
 #: Larger magnitudes are not plausible readings or settings (1 GW, 1 GA, ...).
@@ -208,6 +239,11 @@ def _read_loadpoint(
     min_a = 6.0 if min_a is None else max(0.0, min_a)
     max_a = finite(lp.max_current_a)
     max_a = min_a if max_a is None else max(min_a, max_a)
+    cap = finite(lp.manual_cap_a)
+    cap = max(0.0, cap) if cap is not None else None
+    if cap is not None and cap >= min_a:
+        max_a = min(max_a, cap)
+    measured = finite(lp.measured_current_a)
     step = finite(lp.current_step_a) or 0.1
     step = min(10.0, max(0.01, step))
     if lines == 1 or lp.phases_setting == PhaseSetting.ONE:
@@ -245,6 +281,8 @@ def _read_loadpoint(
         allowed_phases=allowed,
         line=line,
         missing=tuple(missing),
+        cap_a=cap,
+        measured_a=max(0.0, measured) if measured is not None else None,
     )
 
 
@@ -264,7 +302,12 @@ def read_site(site: SiteSnapshot) -> SiteReadings:
     collect = _Collector()
     lines = 3 if (finite(site.phases) or 3) >= 2 else 1
     voltage = finite(site.voltage_v)
-    voltage = voltage if voltage is not None and voltage > 0 else DEFAULT_VOLTAGE_V
+    # A phase voltage outside 1 V..1 kV is a configuration error, not a site.
+    voltage = (
+        voltage
+        if voltage is not None and 1.0 <= voltage <= 1000.0
+        else DEFAULT_VOLTAGE_V
+    )
     limit = _limit_a(site, voltage, lines)
 
     pv = collect.value(site.pv_power_w, SiteInput.PV_POWER, "PV power", site.stale)
@@ -345,14 +388,7 @@ def read_site(site: SiteSnapshot) -> SiteReadings:
     ev_known = sum(lp.power_w or 0.0 for lp in loadpoints if lp.snapshot.online)
 
     battery_w = power if battery is not None else 0.0
-    house_derived_w: float | None = None
-    if pv is not None and grid is not None and battery_w is not None:
-        house_derived_w = pv + grid - battery_w - ev_known
-    estimates = [h for h in (house_measured, house_derived_w) if h is not None]
-    house = max(0.0, *estimates) if estimates else None
-    derived = house_derived_w is not None and (
-        house_measured is None or house_derived_w > house_measured
-    )
+    house, derived = house_estimate(house_measured, pv, grid, battery_w, ev_known)
     if derived and house is not None:
         collect.reasons.append(
             Reason(

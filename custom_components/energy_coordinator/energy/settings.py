@@ -19,9 +19,13 @@ class FallbackPolicy(enum.StrEnum):
 
 
 class SharingPolicy(enum.StrEnum):
-    """How chargers share the current the grid limit leaves for them."""
+    """How chargers share what is scarce.
 
-    FAIR = "fair"  # equal currents (max-min fair), each within its min/max
+    The policy governs both the current the grid limit leaves and the solar
+    surplus shared by PV-mode vehicles.
+    """
+
+    FAIR = "fair"  # equal shares (max-min fair), each within its min/max
     PRIORITY = "priority"  # higher priority first, the others keep their minimum
 
 
@@ -47,6 +51,10 @@ class ControllerSettings:
     the three-phase minimum for `phase_to_3p_delay_s`. After any switch no other
     switch happens for `phase_settle_s`, and the stop timer does not run (the
     measurements are settling).
+
+    Under `SharingPolicy.FAIR`, PV-mode vehicles of equal priority share the
+    surplus; when it covers fewer minimums than there are vehicles, one that has
+    waited `share_rotate_s` takes the place of one that has charged that long.
     """
 
     enable_delay_s: float = 60.0
@@ -61,6 +69,7 @@ class ControllerSettings:
     house_load_split: HouseLoadSplit = HouseLoadSplit.ONE_PHASE
     grid_margin_a: float = 0.0
     battery_hold_threshold_w: float = 100.0
+    share_rotate_s: float = 1800.0
     load_restore_delay_s: float = 120.0
     load_restore_margin_w: float = 200.0
 

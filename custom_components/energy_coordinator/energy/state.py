@@ -28,7 +28,10 @@ class LoadpointState:
 
     `enabled` is the PV-mode start/stop state; `phases` the phases last
     commanded; `*_since` the instant a condition was first seen (timers);
-    `phase_target` the phases the running phase timer is heading for.
+    `phase_target` the phases the running phase timer is heading for;
+    `served_since` when a PV-mode vehicle last started charging and
+    `waiting_since` since when it has wanted to charge without charging (the
+    fair share of the surplus rotates on these).
     """
 
     enabled: bool = False
@@ -38,6 +41,8 @@ class LoadpointState:
     phase_since: float | None = None
     phase_target: int | None = None
     last_switch_at: float | None = None
+    served_since: float | None = None
+    waiting_since: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -49,6 +54,8 @@ class LoadpointState:
             "phase_since": self.phase_since,
             "phase_target": self.phase_target,
             "last_switch_at": self.last_switch_at,
+            "served_since": self.served_since,
+            "waiting_since": self.waiting_since,
         }
 
     @classmethod
@@ -64,6 +71,8 @@ class LoadpointState:
             phase_since=_instant(data.get("phase_since")),
             phase_target=_phases(data.get("phase_target")),
             last_switch_at=_instant(data.get("last_switch_at")),
+            served_since=_instant(data.get("served_since")),
+            waiting_since=_instant(data.get("waiting_since")),
         )
 
 

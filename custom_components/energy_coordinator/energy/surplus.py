@@ -14,11 +14,16 @@ Owns `SurplusController` and `LoadpointPlan`. Mode semantics:
   falls back to its minimum and `pv` to `ControllerSettings.fallback`; `now`
   carries on. A charger that is offline or has no vehicle gets 0 A.
 
-Surplus is handed out in loadpoint priority order (then id). Fast chargers
-(`now`, minimum SoC) and fallbacks are served first, from the same pool, so the
-PV-mode vehicles only see what is left. A PV-mode vehicle that is already
-charging (and every `minpv` one) may also use the battery's support budget.
-The plan is a request: the grid limiter may still cut it.
+Fast chargers (`now`, minimum SoC) and fallbacks are served first, from the
+same pool, so the PV-mode vehicles only see what is left. That is shared by
+priority (higher first); within one priority, under `SharingPolicy.FAIR`, as
+many vehicles as the surplus covers the minimum of charge and split it max-min
+fairly, and when it covers fewer than want to charge, turns rotate (a vehicle
+that has waited `share_rotate_s` replaces one that has charged that long).
+Under `SharingPolicy.PRIORITY` the surplus goes to one vehicle after another
+in priority order (then id). A PV-mode vehicle that is already charging (and
+every `minpv` one) may also use the battery's support budget. The plan is a
+request: the grid limiter may still cut it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from .explanation import Code, Reason, amps, kw, secs
 from .model import ChargeMode
 from .phases import PhaseDecision, PhaseSwitcher, since
 from .readings import LoadpointReadings, SiteReadings
-from .settings import ControllerSettings, FallbackPolicy
+from .settings import ControllerSettings, FallbackPolicy, SharingPolicy
 from .state import ControllerState, LoadpointState
 
 
@@ -45,6 +50,46 @@ class LoadpointPlan:
     fast: bool  # charges regardless of surplus
     state: LoadpointState
     reasons: tuple[Reason, ...]
+
+
+def _priority_groups(
+    loadpoints: list[LoadpointReadings],
+) -> list[list[LoadpointReadings]]:
+    """Loadpoints grouped by priority, highest first (they arrive sorted)."""
+    groups: list[list[LoadpointReadings]] = []
+    for lp in loadpoints:
+        if groups and groups[-1][0].priority == lp.priority:
+            groups[-1].append(lp)
+        else:
+            groups.append([lp])
+    return groups
+
+
+def _water_fill(
+    pool: float, bounds: dict[str, tuple[float, float]]
+) -> dict[str, float]:
+    """Max-min fair shares of `pool`, each within its (floor, cap).
+
+    Every share is at least its floor (even when the pool does not cover them)
+    and at most its cap; what is above the floors goes to the smallest shares
+    first, so no share can grow without a smaller one shrinking.
+    """
+    shares = {key: low for key, (low, _) in bounds.items()}
+    left = pool - sum(shares.values())
+    open_keys = [key for key, (low, high) in bounds.items() if high > low]
+    while left > 1e-9 and open_keys:
+        level = min(shares[key] for key in open_keys)
+        at_level = [key for key in open_keys if shares[key] <= level + 1e-9]
+        higher = [shares[key] for key in open_keys if shares[key] > level + 1e-9]
+        ceiling = min(
+            [bounds[key][1] for key in at_level] + ([min(higher)] if higher else [])
+        )
+        raise_by = min(ceiling - level, left / len(at_level))
+        for key in at_level:
+            shares[key] += raise_by
+        left -= raise_by * len(at_level)
+        open_keys = [key for key in open_keys if shares[key] < bounds[key][1] - 1e-9]
+    return shares
 
 
 def floor_current(current: float, lp: LoadpointReadings) -> float:
@@ -92,14 +137,119 @@ class SurplusController:
             plans[lp.id] = plan
             if remaining is not None and plan.current_a > 0:
                 remaining -= self._expected_draw(plan, volts)
-        for lp in surplus_driven:
+        if surplus_driven:
             assert remaining is not None  # fixed plans cover an unknown pool
+            if self._settings.sharing == SharingPolicy.FAIR:
+                for group in _priority_groups(surplus_driven):
+                    remaining = self._share(
+                        group, state, remaining, budget.support_w, now, volts, plans
+                    )
+            else:
+                for lp in surplus_driven:
+                    plan = self._plan_surplus(
+                        lp,
+                        state.loadpoint(lp.id),
+                        remaining,
+                        budget.support_w,
+                        now,
+                        volts,
+                    )
+                    plans[lp.id] = plan
+                    remaining -= plan.current_a * volts * plan.phases
+        return [plans[lp.id] for lp in readings.loadpoints]
+
+    def _fair_order(
+        self, group: list[LoadpointReadings], state: ControllerState, now: float
+    ) -> list[LoadpointReadings]:
+        """Who gets a share first: min+pv, running ones in their turn, then those
+        that have waited a whole turn (longest first), then running ones past
+        their turn, then the others waiting (longest first)."""
+        turn = self._settings.share_rotate_s
+
+        def key(lp: LoadpointReadings) -> tuple[int, float, str]:
+            if lp.mode == ChargeMode.MIN_PV:
+                return (0, 0.0, lp.id)
+            lp_state = state.loadpoint(lp.id)
+            if lp_state.enabled:
+                served = now - since(lp_state.served_since, now)
+                return (1 if served < turn else 3, served, lp.id)
+            waited = now - since(lp_state.waiting_since, now)
+            return (2 if waited >= turn else 4, -waited, lp.id)
+
+        return sorted(group, key=key)
+
+    def _share(
+        self,
+        group: list[LoadpointReadings],
+        state: ControllerState,
+        remaining_w: float,
+        support_w: float,
+        now: float,
+        volts: float,
+        plans: dict[str, LoadpointPlan],
+    ) -> float:
+        """Share the surplus fairly among PV-mode vehicles of one priority.
+
+        As many vehicles as the surplus covers the minimum power of are admitted
+        (in `_fair_order`); they split the surplus max-min fairly, each within its
+        minimum and maximum power. The others see what is left. Returns what is
+        left for lower priorities.
+        """
+        threshold = self._settings.enable_threshold_w
+        admitted: list[LoadpointReadings] = []
+        floors: dict[str, float] = {}
+        needed = 0.0
+        running_admitted = False
+        for lp in self._fair_order(group, state, now):
+            running = state.loadpoint(lp.id).enabled or lp.mode == ChargeMode.MIN_PV
+            floor = lp.min_a * volts * min(lp.allowed_phases)
+            room = remaining_w + (support_w if running else 0.0)
+            extra = 0.0 if running else threshold
+            if lp.mode == ChargeMode.MIN_PV or needed + floor + extra <= room:
+                admitted.append(lp)
+                floors[lp.id] = floor
+                needed += floor
+                running_admitted = running_admitted or running
+        pool = remaining_w + (support_w if running_admitted else 0.0)
+        shares = _water_fill(
+            pool,
+            {
+                lp.id: (floors[lp.id], lp.max_a * volts * max(lp.allowed_phases))
+                for lp in admitted
+            },
+        )
+        drawn = 0.0
+        for lp in admitted:
             plan = self._plan_surplus(
-                lp, state.loadpoint(lp.id), remaining, budget.support_w, now, volts
+                lp, state.loadpoint(lp.id), shares[lp.id], 0.0, now, volts
             )
             plans[lp.id] = plan
-            remaining -= plan.current_a * volts * plan.phases
-        return [plans[lp.id] for lp in readings.loadpoints]
+            drawn += plan.current_a * volts * plan.phases
+        left = remaining_w - drawn
+        waiting = [lp for lp in group if lp.id not in plans]
+        for lp in waiting:
+            plan = self._plan_surplus(
+                lp, state.loadpoint(lp.id), left, support_w, now, volts
+            )
+            floor = lp.min_a * volts * min(lp.allowed_phases)
+            if plan.current_a == 0 and remaining_w >= floor + threshold:
+                others = ", ".join(f"'{a.id}'" for a in admitted) or "-"
+                plan = replace(
+                    plan,
+                    reasons=(
+                        Reason(
+                            Code.EV_PV_SHARE_WAIT,
+                            lp.id,
+                            f"'{lp.id}' waits its turn: the {kw(remaining_w)} of "
+                            f"surplus is shared with {others}; turns change every "
+                            f"{secs(self._settings.share_rotate_s)}.",
+                        ),
+                        *plan.reasons,
+                    ),
+                )
+            plans[lp.id] = plan
+            left -= plan.current_a * volts * plan.phases
+        return left
 
     @staticmethod
     def _expected_draw(plan: LoadpointPlan, volts: float) -> float:
@@ -159,9 +309,27 @@ class SurplusController:
             return self._paused(
                 lp, state, now, Code.EV_DISCONNECTED, f"{name}: no vehicle plugged in."
             )
+        if not snap.controllable:
+            return self._paused(
+                lp,
+                state,
+                now,
+                Code.EV_UNCONTROLLABLE,
+                f"{name}: the charger does not accept charging limits, so none are "
+                f"sent; it charges as it decides.",
+            )
         if lp.mode == ChargeMode.OFF:
             return self._paused(
                 lp, state, now, Code.EV_OFF, f"{name} is off: paused at 0 A."
+            )
+        if lp.cap_a is not None and lp.cap_a < lp.min_a:
+            return self._paused(
+                lp,
+                state,
+                now,
+                Code.EV_MANUAL_PAUSE,
+                f"{name} is paused by a manual limit of {amps(lp.cap_a)} (below its "
+                f"{amps(lp.min_a)} minimum).",
             )
         soc = lp.vehicle_soc_pct
         target = snap.target_soc_pct
@@ -362,6 +530,11 @@ class SurplusController:
                     f"{_phase_label(phases)} ({kw(available)} available)"
                 )
                 reasons.insert(0, Reason(Code.EV_PV_FOLLOW, lp.id, f"{name} {detail}."))
+        served_since = waiting_since = None
+        if enabled:
+            served_since = since(state.served_since, now) if state.enabled else now
+        else:
+            waiting_since = since(state.waiting_since, now)
         new_state = LoadpointState(
             enabled=enabled,
             phases=phases,
@@ -370,6 +543,8 @@ class SurplusController:
             phase_since=phase.phase_since,
             phase_target=phase.phase_target,
             last_switch_at=phase.last_switch_at,
+            served_since=served_since,
+            waiting_since=waiting_since,
         )
         return LoadpointPlan(
             lp, current, phases, False, new_state, (*reasons, *phase.reasons)

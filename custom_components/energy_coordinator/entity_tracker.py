@@ -1,10 +1,12 @@
-"""Creating the entities of chargers and connectors as they become known.
+"""Creating the entities of chargers, connectors and EV loadpoints as they appear.
 
-Every entity platform (sensor, binary_sensor, switch, number, button) hands
-`async_setup_charger_platform` two factories: one for a charger's own entities and one
-for a connector's. This module calls them for every charger already added when the
-entry loads, for every charger added later (the `SIGNAL_NEW_CHARGER` dispatcher
-signal) and for every connector a charger reports, including ones that appear later.
+The one tracker for entities that appear at runtime. Every entity platform hands
+`async_setup_tracked_entities` up to three factories: one for a charger's own
+entities, one for a connector's, and one for the EV loadpoint of a connector (only
+used while the site coordinates EVs). This module calls them for every charger
+already approved when the entry loads, for every charger added later (the
+`SIGNAL_NEW_CHARGER` dispatcher signal) and for every connector a charger reports,
+including ones that appear later.
 
 A charger with one connector shows everything on one device; when a second connector
 appears, the first connector's entities are moved onto their own connector device
@@ -27,6 +29,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
@@ -34,14 +37,13 @@ from homeassistant.helpers.entity_platform import (
 
 from .const import DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerState
-from .csms.server import CentralSystem
 from .entity import ChargerEntity, charger_device_info, connector_device_info
 from .runtime import EnergyCoordinatorConfigEntry
+from .site import SiteCoordinator
 
-type ChargerFactory = Callable[[CentralSystem, ChargerState], Iterable[ChargerEntity]]
-type ConnectorFactory = Callable[
-    [CentralSystem, ChargerState, int], Iterable[ChargerEntity]
-]
+type ChargerFactory = Callable[[ChargerState], Iterable[ChargerEntity]]
+type ConnectorFactory = Callable[[ChargerState, int], Iterable[ChargerEntity]]
+type LoadpointFactory = Callable[[SiteCoordinator, ChargerState, int], Iterable[Entity]]
 
 
 @dataclass
@@ -54,6 +56,7 @@ class _Tracked:
         default_factory=dict
     )
     split: bool = False  # connector entities live on connector devices
+    loadpoints: set[int] = field(default_factory=set)  # connectors with EV entities
     remove_listener: Callable[[], None] | None = None
     # Entities waiting for their charger to report what they show.
     waiting: list[ChargerEntity] = field(default_factory=list)
@@ -68,15 +71,19 @@ class _Tracked:
 
 
 @callback
-def async_setup_charger_platform(
+def async_setup_tracked_entities(
     hass: HomeAssistant,
     entry: EnergyCoordinatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     charger_entities: ChargerFactory | None = None,
     connector_entities: ConnectorFactory | None = None,
+    loadpoint_entities: LoadpointFactory | None = None,
 ) -> None:
-    """Add the platform's entities for every charger and connector, now and later."""
+    """Add the platform's entities for every charger, connector and loadpoint."""
     system = entry.runtime_data.system
+    site = entry.runtime_data.site
+    if not site.coordinates_evs:
+        loadpoint_entities = None
     devices = dr.async_get(hass)
     registry = er.async_get(hass)
     domain = async_get_current_platform().domain
@@ -85,13 +92,14 @@ def async_setup_charger_platform(
     def ensure_devices(charger: ChargerState) -> None:
         # The charger device must exist before connector devices point to it.
         devices.async_get_or_create(
-            config_entry_id=entry.entry_id, **charger_device_info(charger)
+            config_entry_id=entry.entry_id,
+            **charger_device_info(entry.entry_id, charger),
         )
         if len(charger.connectors) > 1:
             for connector_id in charger.connectors:
                 devices.async_get_or_create(
                     config_entry_id=entry.entry_id,
-                    **connector_device_info(charger, connector_id),
+                    **connector_device_info(entry.entry_id, charger, connector_id),
                 )
 
     def known(entity: ChargerEntity) -> bool:
@@ -120,18 +128,27 @@ def async_setup_charger_platform(
             item.remove_waiting = None
 
     @callback
+    def add_loadpoint(item: _Tracked, connector_id: int) -> None:
+        if loadpoint_entities is None or connector_id in item.loadpoints:
+            return
+        item.loadpoints.add(connector_id)
+        ensure_devices(item.charger)
+        async_add_entities(list(loadpoint_entities(site, item.charger, connector_id)))
+
+    @callback
     def add_connector(item: _Tracked, connector_id: int) -> None:
         charger = item.charger
-        if connector_entities is None or connector_id < 1:
+        if connector_id < 1:
             return
-        if connector_id in item.connectors:
+        add_loadpoint(item, connector_id)
+        if connector_entities is None or connector_id in item.connectors:
             return
         ensure_devices(charger)
         split = len(charger.connectors) > 1
         if split and not item.split and item.connectors:
             rehome(item)
         item.split = split
-        entities = list(connector_entities(system, charger, connector_id))
+        entities = list(connector_entities(charger, connector_id))
         item.connectors[connector_id] = [
             (str(entity.unique_id), weakref.ref(entity)) for entity in entities
         ]
@@ -141,7 +158,7 @@ def async_setup_charger_platform(
     def rehome(item: _Tracked) -> None:
         """Move the existing connector entities onto their connector devices."""
         for connector_id, made in item.connectors.items():
-            info = connector_device_info(item.charger, connector_id)
+            info = connector_device_info(entry.entry_id, item.charger, connector_id)
             device = devices.async_get_or_create(config_entry_id=entry.entry_id, **info)
             for unique_id, ref in made:
                 entity = ref()
@@ -167,7 +184,7 @@ def async_setup_charger_platform(
         ensure_devices(charger)
         item.split = len(charger.connectors) > 1
         if charger_entities is not None:
-            add_when_reported(item, list(charger_entities(system, charger)))
+            add_when_reported(item, list(charger_entities(charger)))
         for connector_id in sorted(charger.connectors):
             add_connector(item, connector_id)
         bound = item
