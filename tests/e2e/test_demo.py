@@ -194,13 +194,13 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
                 "sensor.demo_battery_power",
             ):
                 assert entity_id in states, entity_id
-            decision = states["sensor.demo_home_last_decision"]["state"]
+            decision = states["sensor.demo_home_last_change_of_decision"]["state"]
             pv = states["sensor.demo_pv_power"]["state"]
             # The day moves on, and the site coordinates by itself.
             await demo.until(
                 "the household to move and the site to decide again",
                 lambda s: s["sensor.demo_pv_power"]["state"] != pv
-                and s["sensor.demo_home_last_decision"]["state"] != decision,
+                and s["sensor.demo_home_last_change_of_decision"]["state"] != decision,
                 30,
             )
 
