@@ -131,7 +131,10 @@ async def test_voice_stop_needs_the_confirmation(stack: Stack, mcp_api: str) -> 
     assert still[session["session_id"]]["active"] is True
 
     done = await tool(stack, mcp_api, "stop_charging", charger=CHARGER, confirm=code)
-    assert done == {"done": f"stop requested on {CHARGER}/1"}
+    assert done == {
+        "done": f"stop requested on {CHARGER}/1; the site coordinates it, "
+        "its charge mode is now off"
+    }
     deadline = time.monotonic() + 20
     while True:
         stopped = {s["session_id"]: s for s in await sessions(stack)}

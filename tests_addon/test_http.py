@@ -178,9 +178,9 @@ async def test_two_step_confirmation_and_audit(http: Http, ctx: AddonContext) ->
             client, "set_current_limit", charger="t-002", limit=12, confirm=code
         )
         assert done["done"] == "t-002/1 limited to 12 A"
+        assert done["cap_a"] == 12.0  # the site coordinates t-002: it is a cap
         await eventually(
-            lambda: ctx.ha.states["number.t_002_maximum_current"].state
-            in ("12", "12.0")
+            lambda: float(ctx.ha.states["number.t_002_maximum_current"].state) <= 12
         )
         replay, is_error = await call(
             client, "set_current_limit", charger="t-002", limit=12, confirm=code

@@ -218,8 +218,11 @@ async def test_current_limit_start_stop_and_coordination(
 ) -> None:
     limited = await confirmed(client, "set_current_limit", charger="t-002", limit=10)
     assert "10 A" in limited["done"]
+    # The site coordinates t-002: the limit is its cap, the charger never above it.
+    assert limited["cap_a"] == 10.0
+    assert "never more" in limited["note"]
     await eventually(
-        lambda: ctx.ha.states["number.t_002_maximum_current"].state in ("10", "10.0")
+        lambda: float(ctx.ha.states["number.t_002_maximum_current"].state) <= 10
     )
     started, is_error = await call(client, "start_charging", charger="t-002")
     assert not is_error and "confirm" in started

@@ -56,6 +56,11 @@ HOUSE = "house"
 # Devices ----------------------------------------------------------------------
 
 
+#: The site's own devices are made by the integration (shown in the device list).
+MANUFACTURER = "Energy Coordinator"
+PART_MODELS = {SOLAR: "PV system", BATTERY: "Home battery", HOUSE: "House load"}
+
+
 def site_device_id(entry_id: str, part: str = SITE) -> tuple[str, str]:
     """The identifier of the site device or one of its parts."""
     return (DOMAIN, f"{entry_id}_{part}")
@@ -79,12 +84,14 @@ def site_device_info(site: SiteCoordinator, part: str = SITE) -> DeviceInfo:
         return DeviceInfo(
             identifiers={site_device_id(site.entry_id)},
             name=str(site.options.get(CONF_SITE_NAME) or DEFAULT_SITE_NAME),
-            manufacturer="Energy Coordinator",
+            manufacturer=MANUFACTURER,
             model="Site",
         )
     return DeviceInfo(
         identifiers={site_device_id(site.entry_id, part)},
         translation_key=part,
+        manufacturer=MANUFACTURER,
+        model=PART_MODELS[part],
         via_device=site_device_id(site.entry_id),
     )
 
@@ -102,6 +109,8 @@ def loadpoint_device_info(
         identifiers={loadpoint_device_id(entry_id, charger_id, connector_id)},
         translation_key="loadpoint",
         translation_placeholders={"loadpoint": name},
+        manufacturer=MANUFACTURER,
+        model="EV loadpoint",
         via_device=charger_device_id(entry_id, charger_id),
     )
 

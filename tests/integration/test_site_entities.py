@@ -150,14 +150,16 @@ async def test_site_devices_and_measurements(
 
     site = device(hass, f"{entry.entry_id}_site")
     assert site.name == "Home"
-    for part, name in (
-        ("solar", "Solar"),
-        ("battery", "Home battery"),
-        ("house", "House load"),
+    assert (site.manufacturer, site.model) == ("Energy Coordinator", "Site")
+    for part, name, model in (
+        ("solar", "Solar", "PV system"),
+        ("battery", "Home battery", "Home battery"),
+        ("house", "House load", "House load"),
     ):
         found = device(hass, f"{entry.entry_id}_{part}")
         assert found.name == name
         assert found.via_device_id == site.id
+        assert (found.manufacturer, found.model) == ("Energy Coordinator", model)
 
     solar = state(hass, "sensor", uid(entry, "solar_power"))
     assert float(solar.state) == 2500  # kW converted
@@ -330,6 +332,8 @@ async def test_loadpoint_entities_and_settings(
         loadpoint = device(hass, f"loadpoint_{CP}_1")
         assert loadpoint.name == f"EV {CP}"
         assert loadpoint.via_device_id == device(hass, CP).id
+        assert loadpoint.manufacturer == "Energy Coordinator"
+        assert loadpoint.model == "EV loadpoint"
 
         mode = state(hass, "select", lp_uid(entry, "charge_mode"))
         assert mode.state == "pv"

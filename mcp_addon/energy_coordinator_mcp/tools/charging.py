@@ -147,8 +147,13 @@ class ChargingTools:
             data["id_tag"] = args["id_tag"]
 
         async def run() -> Any:
-            await self.ha.call_service(DOMAIN, "start_charging", data)
-            return {"done": f"start requested on {charger.charger_id}/{connector}"}
+            response = await self.ha.call_service(
+                DOMAIN, "start_charging", data, return_response=True
+            )
+            return {
+                "done": f"start requested on {charger.charger_id}/{connector}"
+                + _mode_note(response)
+            }
 
         return Planned(
             f"Start charging on {charger.charger_id} connector {connector}", run
@@ -161,8 +166,13 @@ class ChargingTools:
         data = {"device_id": charger.device_id, "connector_id": connector}
 
         async def run() -> Any:
-            await self.ha.call_service(DOMAIN, "stop_charging", data)
-            return {"done": f"stop requested on {charger.charger_id}/{connector}"}
+            response = await self.ha.call_service(
+                DOMAIN, "stop_charging", data, return_response=True
+            )
+            return {
+                "done": f"stop requested on {charger.charger_id}/{connector}"
+                + _mode_note(response)
+            }
 
         return Planned(
             f"Stop the charging session on {charger.charger_id} connector {connector}",
@@ -186,11 +196,18 @@ class ChargingTools:
         during = f" for {data['duration']} s" if "duration" in data else ""
 
         async def run() -> Any:
-            await self.ha.call_service(DOMAIN, "set_current_limit", data)
-            return {
+            response = await self.ha.call_service(
+                DOMAIN, "set_current_limit", data, return_response=True
+            )
+            done: dict[str, Any] = {
                 "done": f"{charger.charger_id}/{connector} limited to {limit:g} {unit}"
                 + during
             }
+            if isinstance(response, dict) and response.get("coordinated"):
+                # The site coordinates it: the limit became its cap.
+                done["cap_a"] = response.get("cap_a")
+                done["note"] = response.get("message")
+            return done
 
         return Planned(
             f"Limit {charger.charger_id} connector {connector} to {limit:g} {unit}"
@@ -289,3 +306,10 @@ class ChargingTools:
             return {"done": f"{lp_id}: " + ", ".join(c[3] for c in changes)}
 
         return Planned(f"Set {lp_id} " + " and ".join(c[3] for c in changes), run)
+
+
+def _mode_note(response: Any) -> str:
+    """What a start/stop did to a coordinated loadpoint's charge mode."""
+    if isinstance(response, dict) and response.get("coordinated"):
+        return f"; the site coordinates it, its charge mode is now {response['mode']}"
+    return ""
