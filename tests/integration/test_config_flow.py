@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntryState,
@@ -180,6 +181,34 @@ async def test_certificate_errors(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+
+
+async def test_missing_key_file(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A certificate whose key file is missing marks the key field."""
+    certfile, _ = _self_signed(tmp_path)
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": free_port(),
+            "ssl_certfile": certfile,
+            "ssl_keyfile": str(tmp_path / "missing.pem"),
+        },
+    )
+    assert result["errors"] == {"ssl_keyfile": "file_not_found"}
+
+
+async def test_discovery_of_a_site_that_is_gone(hass: HomeAssistant) -> None:
+    """A charger's discovery for a site that is not loaded ends, adding nothing."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"charger_id": "CP9", "entry_id": "no-such-entry", "vendor": "Acme"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "site_not_loaded"
+    assert not hass.config_entries.async_entries(DOMAIN)
 
 
 async def test_unloadable_certificate(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -361,3 +390,114 @@ async def test_rejected_and_wrong_password_refused_at_handshake(
             pass
     assert err.value.response.status_code == 404
     assert "X" not in entry.runtime_data.system.chargers
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether nothing listens on host:port (or on every interface at that port)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def test_listen_address_defaults_to_every_interface(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Without a listen address the chargers of the whole network can connect."""
+    entry = await setup_site()
+    assert entry.data["ocpp_host"] == "0.0.0.0"
+    system = entry.runtime_data.system
+    assert system.config.host == "0.0.0.0"
+    # Every address of the host has the port taken, not only 127.0.0.1.
+    assert not _bindable("127.0.0.2", system.port)
+
+
+async def test_listen_address_limits_the_server(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A site listening on 127.0.0.1 serves chargers there and nowhere else."""
+    entry = await setup_site(ocpp_host=" 127.0.0.1 ")
+    assert entry.data["ocpp_host"] == "127.0.0.1"
+    system = entry.runtime_data.system
+    assert system.config.host == "127.0.0.1"
+    assert _bindable("127.0.0.2", system.port)
+    async with connect(ocpp_url(entry, "CP1"), subprotocols=["ocpp1.6"]) as ws:
+        assert ws.subprotocol == "ocpp1.6"
+
+
+@pytest.mark.parametrize(
+    ("address", "error"),
+    [
+        ("my-charger-lan", "invalid_address"),
+        ("300.1.1.1", "invalid_address"),
+        # TEST-NET-1 (RFC 5737): never an address of this host.
+        ("192.0.2.1", "address_not_available"),
+    ],
+)
+async def test_listen_address_errors(
+    hass: HomeAssistant, address: str, error: str
+) -> None:
+    """An address that is not an IP of this host is a form error; nothing is made."""
+    result = await _start_flow(hass)
+    fields = {"site_name": "Home", "ocpp_port": free_port(), "charger_policy": "ask"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**fields, "ocpp_host": address}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"ocpp_host": error}
+    assert not hass.config_entries.async_entries(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**fields, "ocpp_host": "127.0.0.1"}
+    )
+    assert result["step_id"] == "sources"
+
+
+async def test_listen_address_in_options_and_reconfigure(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """The address changes on the site's own port; a bad one changes nothing."""
+    entry = await setup_site()
+    port = entry.runtime_data.system.port
+    base = {
+        "ocpp_port": port,
+        "charger_policy": "accept",
+        "tag_policy": "accept",
+        "remote_id_tag": "x",
+        "heartbeat_interval": 60,
+    }
+    result = await _options_step(hass, entry.entry_id, "central_system")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "ocpp_host": "192.0.2.1"}
+    )
+    assert result["errors"] == {"ocpp_host": "address_not_available"}
+    assert entry.runtime_data.system.config.host == "0.0.0.0"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "ocpp_host": "127.0.0.1"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.options["ocpp_host"] == "127.0.0.1"
+    assert entry.runtime_data.system.config.host == "127.0.0.1"
+    assert entry.runtime_data.system.port == port
+    assert _bindable("127.0.0.2", port)
+
+    result = await _reconfigure(hass, entry.entry_id)
+    schema = result["data_schema"].schema
+    assert next(k for k in schema if k == "ocpp_host").default() == "127.0.0.1"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": port,
+            "ocpp_host": "0.0.0.0",
+            "charger_policy": "accept",
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.runtime_data.system.config.host == "0.0.0.0"
+    assert not _bindable("127.0.0.2", port)

@@ -128,7 +128,7 @@ async def test_first_release_registries_are_migrated(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
 
     scoped = {
         "sensor.cp1_connector_2_power": charger_unique_id(

@@ -36,6 +36,7 @@ from ..const import (
     CONF_LOOP_INTERVAL,
     CONF_SHARING,
     DOMAIN,
+    GRID_LIMIT_UNIT_KILOWATT,
     SIGNAL_NEW_CHARGER,
 )
 from ..csms.commands import ChargingLimit, LimitPurpose, LimitUnit
@@ -339,8 +340,10 @@ class SiteCoordinator:
 
     @property
     def grid_limit_unit(self) -> str:
-        """A (per phase) or kW (total)."""
-        return str(self.options.get(CONF_GRID_LIMIT_UNIT) or "A")
+        """A (per phase) or kW (total), from the stored option key."""
+        if self.options.get(CONF_GRID_LIMIT_UNIT) == GRID_LIMIT_UNIT_KILOWATT:
+            return "kW"
+        return "A"
 
     def _grid_limits(self) -> tuple[float | None, float | None]:
         limit, unit = self.grid_limit, self.grid_limit_unit
