@@ -619,7 +619,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                 },
                 "limits": {
                     "grid_limit": args.grid_limit,
-                    "grid_limit_unit": "A",
+                    "grid_limit_unit": "ampere",
                     "site_phases": "3",
                 },
                 "actuators": {"loop_interval": args.loop_interval},
