@@ -12,6 +12,16 @@ connection, one task per charger so its CALLs never wait on each other. It print
 JSON lines: `{"event": "ready", ...}` once every charger is in a transaction (the
 measurement window starts), `{"event": "result", ...}` when the window ends.
 Run by ocpp_load.py; `python bench/load_client.py --help` for standalone use.
+
+With `--follow-profiles` (bench/garage.py) each charger behaves like a real one under
+smart charging: it keeps the charging profiles it is sent (`simulator.profiles`:
+stack levels, TxProfile over TxDefaultProfile, ChargePointMaxProfile), offers
+min(16 A, the limit in force) and draws that (nothing below 6 A, as IEC 61851
+chargers pause), reports Current.Import, Power.Active.Import and Current.Offered
+accordingly, says SuspendedEVSE / Charging when it pauses or resumes, and records
+(time, limit in force, phases) for every profile it gets. The fleet then prints
+`{"event": "draw", ...}` lines (what all chargers draw now) every `--draw-interval`
+seconds. With `--wait-for-start` the window starts when a line arrives on stdin.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ocpp.messages
@@ -36,11 +47,18 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simulator.profiles import CP_MAX, TX, ProfileStore, parse_profile
+
 # Validate inline, as the central system does: no thread hop per frame.
 ocpp.messages.ASYNC_VALIDATION = False
 
 VOLTAGE = 230.0
 PHASES = 3
+#: What a load charger offers without a profile, and the least it charges with.
+MAX_CURRENT_A = 16.0
+MIN_CURRENT_A = 6.0
 
 
 def now_iso() -> str:
@@ -101,13 +119,31 @@ class Stats:
 class LoadCharger(ChargePoint):  # type: ignore[misc]
     """A charger that only does what the benchmark needs, and times it."""
 
-    def __init__(self, charger_id: str, connection: ClientConnection, stats: Stats):
+    def __init__(
+        self,
+        charger_id: str,
+        connection: ClientConnection,
+        stats: Stats,
+        follow_profiles: bool = False,
+    ):
         super().__init__(charger_id, connection, response_timeout=30)
         self.stats = stats
         self.energy_wh = 0.0
-        self.power_w = 11_040.0  # 16 A on three phases
+        self.power_w = MAX_CURRENT_A * VOLTAGE * PHASES  # 16 A on three phases
         self.transaction_id: int | None = None
         self.heartbeat_interval = 60.0
+        # Following profiles (--follow-profiles) --------------------------------
+        self.follow_profiles = follow_profiles
+        self.profiles = ProfileStore()
+        self.offered_a = MAX_CURRENT_A
+        self.draw_a = MAX_CURRENT_A  # per phase in use
+        self.phases_in_use = PHASES
+        self.tx_started_at: datetime | None = None
+        self._energy_at = time.monotonic()
+        #: [wall time, limit in force (A), phases, why]: "P" profile, "C" clear,
+        #: "T" a profile lapsed.
+        self.limit_log: list[list[Any]] = []
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def timed(self, payload: Any) -> Any:
         """Send a CALL; record its latency, or the error it got."""
@@ -141,7 +177,8 @@ class LoadCharger(ChargePoint):  # type: ignore[misc]
             "HeartbeatInterval": str(int(self.heartbeat_interval)),
             "MeterValueSampleInterval": "10",
             "MeterValuesSampledData": "Energy.Active.Import.Register,"
-            "Power.Active.Import,Current.Import,Voltage",
+            "Power.Active.Import,Current.Import,Voltage"
+            + (",Current.Offered" if self.follow_profiles else ""),
             "NumberOfConnectors": "1",
             "ChargeProfileMaxStackLevel": "8",
         }
@@ -162,14 +199,100 @@ class LoadCharger(ChargePoint):  # type: ignore[misc]
         return call_result.TriggerMessage(status="NotImplemented")
 
     @on(Action.set_charging_profile)
-    def on_set_charging_profile(self, **_: Any) -> Any:
+    def on_set_charging_profile(
+        self,
+        connector_id: int = 0,
+        cs_charging_profiles: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
         self._seen("SetChargingProfile")
+        if not self.follow_profiles:
+            return call_result.SetChargingProfile(status="Accepted")
+        try:
+            profile = parse_profile(cs_charging_profiles or {}, connector_id)
+        except (ValueError, KeyError, TypeError):
+            return call_result.SetChargingProfile(status="Rejected")
+        if (
+            connector_id not in (0, 1)
+            or (profile.purpose == CP_MAX and connector_id != 0)
+            or (
+                profile.purpose == TX
+                and (
+                    self.transaction_id is None
+                    or profile.transaction_id not in (None, self.transaction_id)
+                )
+            )
+        ):
+            return call_result.SetChargingProfile(status="Rejected")
+        self.profiles.install(profile)
+        self.refresh_limit("P")
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(Action.clear_charging_profile)
-    def on_clear_charging_profile(self, **_: Any) -> Any:
+    def on_clear_charging_profile(
+        self,
+        id: int | None = None,
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+        **_: Any,
+    ) -> Any:
         self._seen("ClearChargingProfile")
+        if not self.follow_profiles:
+            return call_result.ClearChargingProfile(status="Accepted")
+        removed = self.profiles.clear(
+            profile_id=id,
+            connector_id=connector_id,
+            purpose=charging_profile_purpose,
+            stack_level=stack_level,
+        )
+        if not removed:
+            return call_result.ClearChargingProfile(status="Unknown")
+        self.refresh_limit("C")
         return call_result.ClearChargingProfile(status="Accepted")
+
+    # Following the limit in force (--follow-profiles) ---------------------------
+
+    def _integrate(self) -> None:
+        now = time.monotonic()
+        if self.transaction_id is not None:
+            self.energy_wh += self.power_w * (now - self._energy_at) / 3600
+        self._energy_at = now
+
+    def refresh_limit(self, why: str | None) -> None:
+        """Apply the limit in force now; `why`: record it (a profile arrived)."""
+        limit = self.profiles.limit_for(
+            1,
+            datetime.now(UTC),
+            transaction_id=self.transaction_id,
+            tx_start=self.tx_started_at,
+        )
+        phases = min(PHASES, limit.phases or PHASES)
+        amps = limit.amps
+        if limit.watts is not None:
+            from_watts = limit.watts / (VOLTAGE * phases)
+            amps = from_watts if amps is None else min(amps, from_watts)
+        offered = MAX_CURRENT_A if amps is None else max(0.0, min(MAX_CURRENT_A, amps))
+        changed = (offered, phases) != (self.offered_a, self.phases_in_use)
+        if why is None and not changed:
+            return
+        self._integrate()
+        was_drawing = self.draw_a > 0
+        self.offered_a, self.phases_in_use = offered, phases
+        self.draw_a = offered if offered >= MIN_CURRENT_A else 0.0
+        self.power_w = self.draw_a * VOLTAGE * phases
+        self.limit_log.append([round(time.time(), 3), offered, phases, why or "T"])
+        if self.transaction_id is not None and was_drawing != (self.draw_a > 0):
+            status = "Charging" if self.draw_a > 0 else "SuspendedEVSE"
+            task = asyncio.get_running_loop().create_task(self.status(1, status))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def line_currents(self) -> list[float]:
+        """What the charger draws on L1..L3 now (a one-phase charge is on L1)."""
+        if self.transaction_id is None:
+            return [0.0] * PHASES
+        return [self.draw_a if n < self.phases_in_use else 0.0 for n in range(PHASES)]
 
     @on(Action.get_local_list_version)
     def on_get_local_list_version(self, **_: Any) -> Any:
@@ -225,10 +348,14 @@ class LoadCharger(ChargePoint):  # type: ignore[misc]
         if result is None:
             return False
         self.transaction_id = int(result.transaction_id)
+        self.tx_started_at = datetime.now(UTC)
+        self._energy_at = time.monotonic()
         await self.status(1, "Charging")
         return True
 
     def sampled_values(self) -> list[dict[str, Any]]:
+        if self.follow_profiles:
+            return self.followed_values()
         amps = self.power_w / (VOLTAGE * PHASES)
         values: list[dict[str, Any]] = [
             {
@@ -265,8 +392,53 @@ class LoadCharger(ChargePoint):  # type: ignore[misc]
             value["location"] = "Outlet"
         return values
 
+    def followed_values(self) -> list[dict[str, Any]]:
+        """The meter of a charger that follows its limit (--follow-profiles)."""
+        self.refresh_limit(None)  # a profile may have lapsed
+        self._integrate()
+        values: list[dict[str, Any]] = [
+            {
+                "value": f"{self.energy_wh:.1f}",
+                "measurand": "Energy.Active.Import.Register",
+                "unit": "Wh",
+            },
+            {
+                "value": f"{self.power_w:.1f}",
+                "measurand": "Power.Active.Import",
+                "unit": "W",
+            },
+            {
+                "value": f"{self.offered_a:.1f}",
+                "measurand": "Current.Offered",
+                "unit": "A",
+            },
+        ]
+        for n, amps in enumerate(self.line_currents(), start=1):
+            values.append(
+                {
+                    "value": f"{amps:.2f}",
+                    "measurand": "Current.Import",
+                    "unit": "A",
+                    "phase": f"L{n}",
+                }
+            )
+        for n in range(1, PHASES + 1):
+            values.append(
+                {
+                    "value": f"{VOLTAGE:.1f}",
+                    "measurand": "Voltage",
+                    "unit": "V",
+                    "phase": f"L{n}-N",
+                }
+            )
+        for value in values:
+            value["context"] = "Sample.Periodic"
+            value["location"] = "Outlet"
+        return values
+
     async def meter_values(self, seconds: float) -> None:
-        self.energy_wh += self.power_w * seconds / 3600
+        if not self.follow_profiles:
+            self.energy_wh += self.power_w * seconds / 3600
         await self.timed(
             call.MeterValues(
                 connector_id=1,
@@ -298,6 +470,9 @@ class LoadCharger(ChargePoint):  # type: ignore[misc]
     async def stop_session(self) -> None:
         if self.transaction_id is None:
             return
+        if self.follow_profiles:
+            self._integrate()
+            self.profiles.end_transaction(self.transaction_id, 1)
         await self.timed(
             call.StopTransaction(
                 meter_stop=round(self.energy_wh),
@@ -321,6 +496,7 @@ class Fleet:
         self.stop = asyncio.Event()
         self.failed = 0
         self.connect_gate = asyncio.Semaphore(args.connect_concurrency)
+        self.chargers: list[LoadCharger] = []
 
     async def run_charger(self, index: int) -> None:
         args = self.args
@@ -340,7 +516,8 @@ class Fleet:
                     compression=None,
                 )
                 stats.connect.append(time.perf_counter() - started)
-                cp = LoadCharger(charger_id, ws, stats)
+                cp = LoadCharger(charger_id, ws, stats, args.follow_profiles)
+                self.chargers.append(cp)
                 receiver = asyncio.create_task(cp.start())
                 booted = await cp.boot()
                 stats.boot.append(time.perf_counter() - started)
@@ -386,9 +563,37 @@ class Fleet:
             if self.stats.phase == "window":
                 self.stats.loop_lag.append(max(0.0, loop.time() - before - 0.05))
 
+    async def report_draw(self) -> None:
+        """What the fleet draws now, every --draw-interval s (the grid feed's input)."""
+        while True:
+            lines = [0.0] * PHASES
+            charging = 0
+            for cp in self.chargers:
+                currents = cp.line_currents()
+                charging += currents[0] > 0
+                for n, amps in enumerate(currents):
+                    lines[n] += amps
+            emit(
+                {
+                    "event": "draw",
+                    "power_w": round(
+                        sum(
+                            cp.power_w
+                            for cp in self.chargers
+                            if cp.transaction_id is not None
+                        ),
+                        1,
+                    ),
+                    "line_a": [round(a, 1) for a in lines],
+                    "charging": charging,
+                }
+            )
+            await asyncio.sleep(self.args.draw_interval)
+
     async def run(self) -> None:
         args = self.args
         lag = asyncio.create_task(self.watch_loop_lag())
+        draw = asyncio.create_task(self.report_draw()) if args.follow_profiles else None
         ramp_started = time.perf_counter()
         tasks = [
             asyncio.create_task(self.run_charger(i))
@@ -409,6 +614,10 @@ class Fleet:
                 "connect_to_accepted": percentiles(stats.boot),
             }
         )
+        if args.wait_for_start:
+            stats.phase = "settle"
+            await asyncio.to_thread(sys.stdin.readline)
+            emit({"event": "window"})
         stats.phase = "window"
         window_started = time.perf_counter()
         await asyncio.sleep(args.duration)
@@ -428,12 +637,20 @@ class Fleet:
             "window": stats.summary("window"),
             "client_loop_lag": percentiles(stats.loop_lag),
         }
+        if args.wait_for_start:
+            result["settle"] = stats.summary("settle")
+        if args.follow_profiles:
+            result["max_current_a"] = MAX_CURRENT_A
+            result["min_current_a"] = MIN_CURRENT_A
+            result["limit_logs"] = {cp.id: cp.limit_log for cp in self.chargers}
         emit(result)
         self.stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        lag.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lag
+        for task in (lag, draw):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         emit({"event": "teardown", **stats.summary("teardown")})
 
 
@@ -454,6 +671,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--id-prefix", default="bench")
     parser.add_argument("--id-tag", default="BENCHTAG")
     parser.add_argument("--first", type=int, default=1)
+    parser.add_argument(
+        "--follow-profiles",
+        action="store_true",
+        help="chargers follow the charging profiles they get (draw what they offer)",
+    )
+    parser.add_argument(
+        "--draw-interval",
+        type=float,
+        default=2.0,
+        help="with --follow-profiles: seconds between 'draw' lines",
+    )
+    parser.add_argument(
+        "--wait-for-start",
+        action="store_true",
+        help="after 'ready', start the window when a line arrives on stdin",
+    )
     return parser.parse_args(argv)
 
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(BENCH))
 
 from hass_process import HassProcess, free_port  # noqa: E402
 from load_client import percentiles  # noqa: E402
-from session_store import measure_commits  # noqa: E402
+from session_store import measure_commits, measure_paced  # noqa: E402
 
 RESULTS = BENCH / "results"
 MB = 1024 * 1024
@@ -239,6 +239,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         # What a durable commit costs on this disk (before hass takes the CPU).
         result["session_store_commit"] = await measure_commits(workdir)
+        result["session_store_commit"]["paced"] = await measure_paced(
+            workdir, rate=args.chargers / args.meter_interval
+        )
         await ha.start()
         await ha.onboard()
         await ha.add_integration(

@@ -15,6 +15,20 @@ find_python() {
     exit 1
 }
 
+# pip, quiet, without its warnings about this machine's package index settings (such
+# as "WARNING: Location 'file:///…' is ignored: it is neither a file nor a
+# directory"): they are about the machine, not the project. Everything else pip
+# prints goes to stderr, errors included, and pip's exit status is kept.
+MIRROR_WARNING="^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory\.\$"
+
+pip_install() {
+    local pip="$1"; shift
+    local status=0
+    "$pip" install --quiet --disable-pip-version-check "$@" 2>&1 \
+        | sed -u -E "/$MIRROR_WARNING/d" >&2 || status=$?
+    return "$status"
+}
+
 # Rebuild when the requirement files change (their hash is kept in the venv).
 # requirements_demo.txt adds what a real `hass` needs (demo, e2e tests, bench).
 ensure_venv() {
@@ -23,14 +37,17 @@ ensure_venv() {
     if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$stamp" ]]; then
         return
     fi
-    echo "Building the test environment in .venv (first run only)…" >&2
+    echo "Building the test environment in .venv: Home Assistant 2025.4.4 and the" \
+        "test tools (first run only; a few minutes)…" >&2
+    local started=$SECONDS
     rm -rf "$VENV"
     "$(find_python)" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --upgrade pip >&2
-    "$VENV/bin/pip" install --quiet -r "$ROOT/requirements_test.txt" \
+    pip_install "$VENV/bin/pip" --upgrade pip
+    pip_install "$VENV/bin/pip" -r "$ROOT/requirements_test.txt" \
         -r "$ROOT/requirements_demo.txt" \
-        -c "$ROOT/constraints/homeassistant-2025.4.4.txt" >&2
+        -c "$ROOT/constraints/homeassistant-2025.4.4.txt"
     echo "$stamp" > "$VENV/.stamp"
+    echo ".venv is ready ($((SECONDS - started)) s)." >&2
 }
 
 # The add-on (mcp_addon/) has its own venv: mcp 2.x needs a newer pydantic than HA.
@@ -48,18 +65,19 @@ ensure_addon_venv() {
     if [[ ! -x "$ADDON_VENV/bin/python" || ! -f "$ADDON_VENV/.stamp" \
         || "$(cat "$ADDON_VENV/.stamp")" != "$stamp" ]]; then
         echo "Building the add-on environment in .venv-addon (first run only)…" >&2
+        local started=$SECONDS
         rm -rf "$ADDON_VENV"
         "$(find_python)" -m venv "$ADDON_VENV"
-        "$ADDON_VENV/bin/pip" install --quiet --upgrade pip >&2
-        "$ADDON_VENV/bin/pip" install --quiet \
-            -r "$ROOT/mcp_addon/requirements_test.txt" >&2
+        pip_install "$ADDON_VENV/bin/pip" --upgrade pip
+        pip_install "$ADDON_VENV/bin/pip" -r "$ROOT/mcp_addon/requirements_test.txt"
         local converter
         for converter in "$ROOT"/tests_addon/converters/*.txt; do
-            "$ADDON_VENV/bin/pip" install --quiet --no-deps \
+            pip_install "$ADDON_VENV/bin/pip" --no-deps \
                 --target "$ADDON_VENV/converters/$(basename "$converter" .txt)" \
-                -r "$converter" >&2
+                -r "$converter"
         done
         echo "$stamp" > "$ADDON_VENV/.stamp"
+        echo ".venv-addon is ready ($((SECONDS - started)) s)." >&2
     fi
     if [[ ! -x "$ADDON_VENV/inspector/node_modules/.bin/mcp-inspector" ]] \
         && command -v npm >/dev/null 2>&1; then

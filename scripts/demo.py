@@ -30,19 +30,19 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from demo_cli import MCP_PORT, parse_args
 from hass_process import DOMAIN, ROOT, HassError, HassProcess
 
 sys.path.insert(0, str(ROOT))
 
 from simulator.household import SOURCES, Household, HouseholdFeed, as_number
 
-DEMO_DIR = ROOT / ".demo"
 VERSIONS = ("1.6", "2.0.1")
 
 #: The demo site's grid connection and battery (the household's battery size).
 DEMO_LIMITS = {
     "grid_limit": 25,
-    "grid_limit_unit": "A",
+    "grid_limit_unit": "ampere",
     "site_phases": "3",
     "battery_capacity_kwh": Household.battery_capacity_kwh,
     "battery_max_charge_w": Household.battery_max_w,
@@ -50,43 +50,6 @@ DEMO_LIMITS = {
 }
 #: The integration runs the coordination itself every this many seconds.
 DEMO_LOOP_S = 5
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="scripts/demo",
-        description="Home Assistant with Energy Coordinator and simulated chargers.",
-    )
-    parser.add_argument("--ha-port", type=int, default=8123, help="HA HTTP port")
-    parser.add_argument("--ocpp-port", type=int, default=9000, help="OCPP port")
-    parser.add_argument(
-        "--chargers",
-        type=int,
-        default=2,
-        help="simulated chargers (OCPP 1.6J and 2.0.1 alternate; default 2)",
-    )
-    parser.add_argument(
-        "--no-simulators", action="store_true", help="start no simulated chargers"
-    )
-    parser.add_argument(
-        "--dir", type=Path, default=DEMO_DIR, help="demo state directory (.demo)"
-    )
-    parser.add_argument(
-        "--speed",
-        type=float,
-        default=60.0,
-        help="household clock: simulated seconds per real second (default 60)",
-    )
-    parser.add_argument(
-        "--session-pause",
-        type=float,
-        default=30.0,
-        help="seconds between a simulated charger's sessions",
-    )
-    args = parser.parse_args(argv)
-    if args.chargers < 1 and not args.no_simulators:
-        parser.error("--chargers must be >= 1 (or use --no-simulators)")
-    return args
 
 
 def port_taken(port: int, host: str = "127.0.0.1") -> bool:
@@ -175,6 +138,8 @@ async def add_household_site(
     return await ha.add_integration(
         site_name="Demo Home",
         ocpp_port=ocpp_port,
+        # It accepts unknown chargers: listen on this machine only.
+        ocpp_host="127.0.0.1",
         charger_policy="accept",
         steps={
             "sources": SOURCES,
@@ -245,7 +210,10 @@ async def status_line(
 async def run(args: argparse.Namespace) -> int:
     demo_dir: Path = args.dir.resolve()
     demo_dir.mkdir(parents=True, exist_ok=True)
-    for port, flag in ((args.ha_port, "--ha-port"), (args.ocpp_port, "--ocpp-port")):
+    ports = [(args.ha_port, "--ha-port"), (args.ocpp_port, "--ocpp-port")]
+    if args.mcp_port is not None:
+        ports.append((args.mcp_port, "--mcp-port"))
+    for port, flag in ports:
         if port_taken(port):
             print(f"error: port {port} is in use (choose another with {flag})")
             return 1
@@ -303,7 +271,8 @@ async def run(args: argparse.Namespace) -> int:
             f"\nEnergy Coordinator demo is up ({time.monotonic() - started:.0f} s)\n"
             f"  Home Assistant  {ha.url}\n"
             f"  login           {ha.username} / {ha.password}\n"
-            f"  OCPP server     {ocpp_url}/<charger id>  (unknown chargers accepted)\n"
+            f"  OCPP server     {ocpp_url}/<charger id>  (this machine only; unknown "
+            "chargers accepted)\n"
             f"  household       PV, grid, house and battery sensors (sensor.demo_*), "
             f"a day at {args.speed:g}x speed; the site coordinates every "
             f"{DEMO_LOOP_S} s\n"
@@ -319,7 +288,7 @@ async def run(args: argparse.Namespace) -> int:
             + "\nCtrl-C stops everything.\n",
             flush=True,
         )
-        addon = await _start_addon(demo_dir)
+        addon = await _start_addon(demo_dir, args.mcp_port)
         return await watch(ha, entry["entry_id"], simulators, stop, feed)
     except HassError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -378,7 +347,6 @@ def main(argv: list[str] | None = None) -> int:
 # audit log in .demo/mcp/.
 
 ADDON_PYTHON = ROOT / ".venv-addon" / "bin" / "python"
-ADDON_PORT = 8765
 ADDON_INGRESS_PORT = 8099
 
 
@@ -390,7 +358,9 @@ def _free_or_any(port: int) -> int:
         return int(sock.getsockname()[1])
 
 
-async def _start_addon(demo_dir: Path) -> subprocess.Popen[bytes] | None:
+async def _start_addon(
+    demo_dir: Path, mcp_port: int | None = None
+) -> subprocess.Popen[bytes] | None:
     """Start the add-on and add its URL and token to demo.json."""
     info_path = demo_dir / "demo.json"
     info = json.loads(info_path.read_text(encoding="utf-8"))
@@ -399,7 +369,7 @@ async def _start_addon(demo_dir: Path) -> subprocess.Popen[bytes] | None:
         return None
     data_dir = demo_dir / "mcp"
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_or_any(ADDON_PORT)
+    port = mcp_port if mcp_port is not None else _free_or_any(MCP_PORT)
     ingress = _free_or_any(ADDON_INGRESS_PORT)
     log_path = demo_dir / "mcp.log"
     with log_path.open("wb") as log:

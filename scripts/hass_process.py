@@ -62,7 +62,7 @@ logger:
   default: warning
   logs:
     custom_components.energy_coordinator: {log_level}
-{extra}"""
+{extra_logs}{extra}"""
 )
 
 #: Extra configuration for a Home Assistant a person opens in a browser.
@@ -125,6 +125,7 @@ class HassProcess:
         ui: bool = False,
         extra_config: str = "",
         log_level: str = "info",
+        log_levels: Mapping[str, str] | None = None,
         copy_integration: bool = False,
         custom_integrations: Mapping[str, Path] | None = None,
         env: Mapping[str, str] | None = None,
@@ -140,6 +141,8 @@ class HassProcess:
         self.ui = ui
         self.extra_config = extra_config
         self.log_level = log_level
+        #: More loggers and their levels, e.g. one module at "debug".
+        self.log_levels = dict(log_levels or {})
         self.copy_integration = copy_integration
         #: Further custom integrations (domain -> source folder), linked in too.
         self.custom_integrations = dict(custom_integrations or {})
@@ -225,6 +228,9 @@ class HassProcess:
                 host=self.host,
                 port=self.port,
                 log_level=self.log_level,
+                extra_logs="".join(
+                    f"    {name}: {level}\n" for name, level in self.log_levels.items()
+                ),
                 extra=extra,
             ),
             encoding="utf-8",

@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from .runner import VERSIONS, make_fleet, start_all, stop_all
+from .runner import QUIRKS, VERSIONS, apply_quirks, make_fleet, start_all, stop_all
 
 _LOGGER = logging.getLogger("simulator")
 
@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-frames", action="store_true", help="log every OCPP frame"
     )
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        choices=sorted(QUIRKS),
+        help="misbehave like some chargers do (repeatable): "
+        + "; ".join(f"{name}: {what}" for name, what in QUIRKS.items()),
+    )
     return parser
 
 
@@ -126,6 +134,8 @@ async def run(args: argparse.Namespace) -> None:
         reconnect_delay=args.reconnect_delay,
         seed=args.seed,
     )
+    for cp in fleet:
+        apply_quirks(cp, args.quirk)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

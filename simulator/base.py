@@ -9,8 +9,10 @@ and the demo (``plug_in``, ``authorize_and_start``, ``stop_transaction``,
 ``unplug``), the ``received`` log of central-system calls and the ``responses``
 knob that makes the charger answer differently or not at all.
 
-The OCPP 1.6 and 2.0.1 subclasses (``charge_point16``, ``charge_point201``) add
-the message formats and the central-system -> charger handlers.
+``commands.CommandHandling`` adds what the charger does with the central system's
+commands, once for both versions; the OCPP 1.6 and 2.0.1 subclasses
+(``charge_point16``, ``charge_point201``) add the message formats and the handlers
+that read and answer each command in them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, cast
 
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import InternalError, OCPPError
+from ocpp.messages import Call, _validate_payload
 from ocpp.routing import on
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
@@ -873,14 +877,23 @@ class SimulatedChargePoint:
         """Send a CALL and return the result; CALLERRORs raise ``OCPPError``."""
         if not self.connected.is_set():
             raise NotConnectedError(f"{self.charger_id} is not connected")
-        # The library validates in a worker thread before taking its own lock,
-        # so concurrent calls could overtake each other; keep them in order.
-        async with self._out_lock:
-            return await self.call(
-                payload,
-                suppress=False,
-                skip_schema_validation=not self.validate_messages,
+        if self.validate_messages:
+            # Our own frame, checked here and now: the library would check it
+            # (and the answer) in a worker thread, so the answer's effect (e.g.
+            # the transaction id) could come after the central system's next CALL.
+            _validate_payload(
+                Call(
+                    unique_id="-",
+                    action=type(payload).__name__,
+                    payload=remove_nones(
+                        snake_to_camel_case(serialize_as_dict(payload))
+                    ),
+                ),
+                self.ocpp_version,
             )
+        # Calls wait for each other, so they leave in the order they were made.
+        async with self._out_lock:
+            return await self.call(payload, suppress=False, skip_schema_validation=True)
 
     def _after(self, action: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run ``action`` once the current CALLRESULT has been sent."""

@@ -11,29 +11,27 @@ List, Remote Trigger and Firmware Management profiles.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
-from .base import (
-    OCPP_LOGGER,
-    VENDOR,
-    Connector,
-    SimulatedChargePoint,
-    fmt,
-    handles,
-    iso,
-    utcnow,
-)
-from .profiles import CP_MAX, TX, parse_profile, parse_time
+from .base import OCPP_LOGGER, VENDOR, Connector, fmt, handles, iso
+from .commands import CommandHandling
 
 SUPPORTED_FEATURE_PROFILES = (
     "Core,SmartCharging,LocalAuthListManagement,RemoteTrigger,FirmwareManagement"
+)
+#: The configuration keys of the Smart Charging feature profile.
+SMART_CHARGING_KEYS = frozenset(
+    {
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleAllowedChargingRateUnit",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+    }
 )
 MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
@@ -45,7 +43,7 @@ def _interval_text(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
-class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc]
+class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
     """A simulated OCPP 1.6J charge point (connectors 1..n plus connector 0)."""
 
     ocpp_version = "1.6"
@@ -55,6 +53,7 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
     reason_ev_disconnected = "EVDisconnected"
     reason_remote = "Remote"
     reason_deauthorized = "DeAuthorized"
+    upload_trigger = "DiagnosticsStatusNotification"
 
     def _init_ocpp(self, response_timeout: float) -> None:
         OcppChargePoint.__init__(
@@ -246,53 +245,26 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
         charging_profile: dict[str, Any] | None = None,
         **_: Any,
     ) -> Any:
-        target = self._remote_start_target(connector_id)
-        if target is None:
-            return call_result.RemoteStartTransaction(status="Rejected")
-        if charging_profile is not None:
-            try:
-                profile = parse_profile(charging_profile, target.id)
-            except (ValueError, KeyError, TypeError):
-                return call_result.RemoteStartTransaction(status="Rejected")
-            if profile.purpose != TX:
-                return call_result.RemoteStartTransaction(status="Rejected")
-            self.profiles.install(profile)
-        target.busy = True
-
-        async def begin() -> None:
-            target.busy = False
-            if target.ev is None:
-                await self.plug_in(target.id)
-            started = await self._start_transaction(
-                target, id_tag, authorize=self.authorize_remote_tx_requests
-            )
-            if started is None:  # rejected: drop the profile sent along
-                self.profiles.end_transaction(None, target.id)
-
-        self._after(begin)
-        return call_result.RemoteStartTransaction(status="Accepted")
+        target = self._remote_start(
+            connector_id,
+            id_tag,
+            charging_profile,
+            authorize=self.authorize_remote_tx_requests,
+        )
+        return call_result.RemoteStartTransaction(
+            status="Rejected" if target is None else "Accepted"
+        )
 
     @handles(Action.remote_stop_transaction)
     def on_remote_stop_transaction(self, transaction_id: int, **_: Any) -> Any:
-        for connector in self.connectors.values():
-            if connector.transaction_id == transaction_id:
-                self._after(
-                    partial(self._stop_transaction, connector, self.reason_remote)
-                )
-                return call_result.RemoteStopTransaction(status="Accepted")
-        return call_result.RemoteStopTransaction(status="Rejected")
+        stopping = self._remote_stop(transaction_id)
+        return call_result.RemoteStopTransaction(
+            status="Accepted" if stopping else "Rejected"
+        )
 
     @handles(Action.reset)
     def on_reset(self, type: str, **_: Any) -> Any:
-        reason = "HardReset" if type == "Hard" else "SoftReset"
-
-        async def reset() -> None:
-            for connector in list(self.connectors.values()):
-                if connector.transaction_id is not None:
-                    await self._stop_transaction(connector, reason)
-            await self._reboot()
-
-        self._after(reset)
+        self._reset("HardReset" if type == "Hard" else "SoftReset")
         return call_result.Reset(status="Accepted")
 
     @handles(Action.unlock_connector)
@@ -306,33 +278,12 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
 
     @handles(Action.change_availability)
     def on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:
-        operative = type == "Operative"
-        if connector_id == 0:
-            targets = list(self.connectors.values())
-        elif connector_id in self.connectors:
-            targets = [self.connectors[connector_id]]
-        else:
-            return call_result.ChangeAvailability(status="Rejected")
-        scheduled = False
-        for connector in targets:
-            if connector.transaction_id is not None and not operative:
-                connector.scheduled_operative = False
-                scheduled = True
-            else:
-                connector.operative = operative
-                connector.scheduled_operative = None
-        if connector_id == 0:
-            self.operative = operative
+        status = self._change_availability(connector_id, type == "Operative")
+        return call_result.ChangeAvailability(status=status)
 
-        async def notify() -> None:
-            await self._sync_connector0()
-            for connector in targets:
-                await self._sync_status(connector)
-
-        self._after(notify)
-        return call_result.ChangeAvailability(
-            status="Scheduled" if scheduled else "Accepted"
-        )
+    async def _after_availability(self, targets: list[Connector], whole: bool) -> None:
+        await self._sync_connector0()
+        await super()._after_availability(targets, whole)
 
     def _configuration(self) -> dict[str, tuple[str, bool]]:
         """Configuration key -> (value, readonly)."""
@@ -453,46 +404,22 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
             if connector_id
             else list(self.connectors.values())
         )
-        only_cp = connector_id == 0
-        action: Callable[[], Any]
-        if requested_message == "BootNotification":
-            action = self._triggered_boot
-        elif requested_message == "Heartbeat":
-            action = self._send_heartbeat
-        elif requested_message == "StatusNotification":
+        status = self._trigger(
+            requested_message,
+            targets,
+            charger_status=not connector_id,
+            status_targets=[] if connector_id == 0 else targets,
+        )
+        return call_result.TriggerMessage(status=status)
 
-            async def action() -> None:
-                if not connector_id:
-                    await self._sync_connector0(force=True)
-                for connector in [] if only_cp else targets:
-                    await self._sync_status(connector, force=True)
+    async def _sync_charger_status(self) -> None:
+        await self._sync_connector0(force=True)
 
-        elif requested_message == "MeterValues":
+    async def _send_firmware_status(self, status: str, request_id: int | None) -> None:
+        await self._call(call.FirmwareStatusNotification(status=status))
 
-            async def action() -> None:
-                for connector in targets:
-                    if connector.transaction_id is not None:
-                        self._refresh(connector)
-                    await self._send_meter_values(connector, "Trigger")
-
-        elif requested_message == "FirmwareStatusNotification":
-
-            async def action() -> None:
-                await self._call(
-                    call.FirmwareStatusNotification(status=self.firmware_status)
-                )
-
-        elif requested_message == "DiagnosticsStatusNotification":
-
-            async def action() -> None:
-                await self._call(
-                    call.DiagnosticsStatusNotification(status=self.upload_status)
-                )
-
-        else:
-            return call_result.TriggerMessage(status="NotImplemented")
-        self._after(action)
-        return call_result.TriggerMessage(status="Accepted")
+    async def _send_upload_status(self, status: str, request_id: int | None) -> None:
+        await self._call(call.DiagnosticsStatusNotification(status=status))
 
     async def _triggered_boot(self) -> None:
         if not self.booted.is_set():
@@ -506,27 +433,10 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
     def on_set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
     ) -> Any:
-        if not self.smart_charging_enabled or (
-            connector_id != 0 and connector_id not in self.connectors
-        ):
-            return call_result.SetChargingProfile(status="Rejected")
-        try:
-            profile = parse_profile(cs_charging_profiles, connector_id)
-        except (ValueError, KeyError, TypeError):
-            return call_result.SetChargingProfile(status="Rejected")
-        if profile.purpose == CP_MAX and connector_id != 0:
-            return call_result.SetChargingProfile(status="Rejected")
-        if profile.purpose == TX:
-            connector = self.connectors.get(connector_id)
-            if connector is None or connector.transaction_id is None:
-                return call_result.SetChargingProfile(status="Rejected")
-            if profile.transaction_id not in (None, connector.transaction_id):
-                return call_result.SetChargingProfile(status="Rejected")
-        if self.ignores_purpose(profile.purpose):
-            return call_result.SetChargingProfile(status="Accepted")
-        self.profiles.install(profile)
-        self._after(self._apply_limits)
-        return call_result.SetChargingProfile(status="Accepted")
+        accepted = self._set_profile(connector_id, cs_charging_profiles)
+        return call_result.SetChargingProfile(
+            status="Accepted" if accepted else "Rejected"
+        )
 
     @handles(Action.clear_charging_profile)
     def on_clear_charging_profile(
@@ -537,16 +447,12 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
         stack_level: int | None = None,
         **_: Any,
     ) -> Any:
-        removed = self.profiles.clear(
-            profile_id=id,
-            connector_id=connector_id,
-            purpose=charging_profile_purpose,
-            stack_level=stack_level,
+        removed = self._clear_profiles(
+            id, connector_id, charging_profile_purpose, stack_level
         )
-        if not removed:
-            return call_result.ClearChargingProfile(status="Unknown")
-        self._after(self._apply_limits)
-        return call_result.ClearChargingProfile(status="Accepted")
+        return call_result.ClearChargingProfile(
+            status="Accepted" if removed else "Unknown"
+        )
 
     @handles(Action.get_composite_schedule)
     def on_get_composite_schedule(
@@ -556,11 +462,10 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
         charging_rate_unit: str | None = None,
         **_: Any,
     ) -> Any:
-        if connector_id != 0 and connector_id not in self.connectors:
+        composite = self._composite(connector_id, charging_rate_unit)
+        if composite is None:
             return call_result.GetCompositeSchedule(status="Rejected")
-        amps, phases = self.composite_limit(connector_id)
-        unit = charging_rate_unit or "A"
-        limit = amps if unit == "A" else amps * self.voltage * phases
+        unit, limit, phases = composite
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
@@ -570,11 +475,7 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
                 "start_schedule": iso(),
                 "charging_rate_unit": unit,
                 "charging_schedule_period": [
-                    {
-                        "start_period": 0,
-                        "limit": round(limit, 1),
-                        "number_phases": phases,
-                    }
+                    {"start_period": 0, "limit": limit, "number_phases": phases}
                 ],
             },
         )
@@ -587,18 +488,12 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
         local_authorization_list: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
-        if not self.local_auth_enabled:
+        entries = [
+            (entry["id_tag"], entry.get("id_tag_info"))
+            for entry in local_authorization_list or []
+        ]
+        if not self._update_local_list(list_version, update_type, entries):
             return call_result.SendLocalList(status="NotSupported")
-        entries = local_authorization_list or []
-        if update_type == "Full":
-            self.local_list = {}
-        for entry in entries:
-            info = entry.get("id_tag_info")
-            if info is None:
-                self.local_list.pop(entry["id_tag"], None)
-            else:
-                self.local_list[entry["id_tag"]] = info
-        self.local_list_version = list_version
         return call_result.SendLocalList(status="Accepted")
 
     @handles(Action.get_local_list_version)
@@ -612,34 +507,12 @@ class ChargePoint16(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc
 
     @handles(Action.update_firmware)
     def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
-        async def update() -> None:
-            when = parse_time(retrieve_date)
-            if when is not None:
-                delay = (when - utcnow()).total_seconds()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
-                self.firmware_status = status
-                await self._call(call.FirmwareStatusNotification(status=status))
-                await asyncio.sleep(self.step_delay)
-            self.firmware_status = "Idle"
-
-        self._after(update)
+        self._update_firmware(retrieve_date, None)
         return call_result.UpdateFirmware()
 
     @handles(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **_: Any) -> Any:
-        file_name = f"diagnostics-{self.charger_id}-{utcnow():%Y%m%dT%H%M%S}.log"
-
-        async def upload() -> None:
-            for status in ("Uploading", "Uploaded"):
-                self.upload_status = status
-                await self._call(call.DiagnosticsStatusNotification(status=status))
-                await asyncio.sleep(self.step_delay)
-            self.upload_status = "Idle"
-
-        self._after(upload)
-        return call_result.GetDiagnostics(file_name=file_name)
+        return call_result.GetDiagnostics(file_name=self._upload("diagnostics", None))
 
     @handles(Action.data_transfer)
     def on_data_transfer(

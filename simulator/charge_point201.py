@@ -11,27 +11,17 @@ and every CSMS -> station handler the coordinator uses. Each simulated EVSE
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
-from .base import (
-    OCPP_LOGGER,
-    VENDOR,
-    Connector,
-    SimulatedChargePoint,
-    handles,
-    iso,
-    utcnow,
-)
-from .profiles import CP_MAX, TX, parse_profile, parse_time
+from .base import OCPP_LOGGER, VENDOR, Connector, handles, iso
+from .commands import CommandHandling
 
 ID_TOKEN_TYPE = "ISO14443"
 MEASURANDS = (
@@ -119,7 +109,7 @@ def _component_key(component: dict[str, Any]) -> tuple[str, int | None, int | No
     )
 
 
-class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[misc]
+class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
     """A simulated OCPP 2.0.1 charging station (EVSEs 1..n, one connector each)."""
 
     ocpp_version = "2.0.1"
@@ -129,6 +119,7 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
     reason_ev_disconnected = "EVDisconnected"
     reason_remote = "Remote"
     reason_deauthorized = "DeAuthorized"
+    upload_trigger = "LogStatusNotification"
 
     def _init_ocpp(self, response_timeout: float) -> None:
         OcppChargePoint.__init__(
@@ -543,45 +534,24 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         charging_profile: dict[str, Any] | None = None,
         **_: Any,
     ) -> Any:
-        target = self._remote_start_target(evse_id)
+        target = self._remote_start(
+            evse_id,
+            str(id_token["id_token"]),
+            charging_profile,
+            authorize=self.authorize_remote_start,
+            remote_start_id=remote_start_id,
+        )
         if target is None:
             return call_result.RequestStartTransaction(status="Rejected")
-        if charging_profile is not None:
-            try:
-                profile = parse_profile(charging_profile, target.id)
-            except (ValueError, KeyError, TypeError):
-                return call_result.RequestStartTransaction(status="Rejected")
-            if profile.purpose != TX:
-                return call_result.RequestStartTransaction(status="Rejected")
-            self.profiles.install(profile)
-        target.busy = True
         self._token_types[target.id] = str(id_token.get("type", ID_TOKEN_TYPE))
-
-        async def begin() -> None:
-            target.busy = False
-            if target.ev is None:
-                await self.plug_in(target.id)
-            started = await self._start_transaction(
-                target,
-                str(id_token["id_token"]),
-                authorize=self.authorize_remote_start,
-                remote_start_id=remote_start_id,
-            )
-            if started is None:  # rejected: drop the profile sent along
-                self.profiles.end_transaction(None, target.id)
-
-        self._after(begin)
         return call_result.RequestStartTransaction(status="Accepted")
 
     @handles(Action.request_stop_transaction)
     def on_request_stop_transaction(self, transaction_id: str, **_: Any) -> Any:
-        for connector in self.connectors.values():
-            if connector.transaction_id == transaction_id:
-                self._after(
-                    partial(self._stop_transaction, connector, self.reason_remote)
-                )
-                return call_result.RequestStopTransaction(status="Accepted")
-        return call_result.RequestStopTransaction(status="Rejected")
+        stopping = self._remote_stop(transaction_id)
+        return call_result.RequestStopTransaction(
+            status="Accepted" if stopping else "Rejected"
+        )
 
     @handles(Action.reset)
     def on_reset(self, type: str, evse_id: int | None = None, **_: Any) -> Any:
@@ -596,14 +566,7 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         if type == "OnIdle" and busy:
             self._reset_when_idle = True
             return call_result.Reset(status="Scheduled")
-
-        async def reset() -> None:
-            for connector in list(self.connectors.values()):
-                if connector.transaction_id is not None:
-                    await self._stop_transaction(connector, "ImmediateReset")
-            await self._reboot()
-
-        self._after(reset)
+        self._reset("ImmediateReset")
         return call_result.Reset(status="Accepted")
 
     @handles(Action.unlock_connector)
@@ -619,33 +582,10 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
     def on_change_availability(
         self, operational_status: str, evse: dict[str, Any] | None = None, **_: Any
     ) -> Any:
-        operative = operational_status == "Operative"
-        evse_id = (evse or {}).get("id")
-        if evse_id is None or evse_id == 0:
-            targets = list(self.connectors.values())
-        elif evse_id in self.connectors:
-            targets = [self.connectors[evse_id]]
-        else:
-            return call_result.ChangeAvailability(status="Rejected")
-        scheduled = False
-        for connector in targets:
-            if connector.transaction_id is not None and not operative:
-                connector.scheduled_operative = False
-                scheduled = True
-            else:
-                connector.operative = operative
-                connector.scheduled_operative = None
-        if not evse_id:
-            self.operative = operative
-
-        async def notify() -> None:
-            for connector in targets:
-                await self._sync_status(connector)
-
-        self._after(notify)
-        return call_result.ChangeAvailability(
-            status="Scheduled" if scheduled else "Accepted"
+        status = self._change_availability(
+            (evse or {}).get("id"), operational_status == "Operative"
         )
+        return call_result.ChangeAvailability(status=status)
 
     @handles(Action.get_variables)
     def on_get_variables(
@@ -737,47 +677,19 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         targets = (
             [self.connectors[evse_id]] if evse_id else list(self.connectors.values())
         )
-        action: Callable[[], Any]
-        if requested_message == "BootNotification":
-            action = self._triggered_boot
-        elif requested_message == "Heartbeat":
-            action = self._send_heartbeat
-        elif requested_message == "StatusNotification":
+        return call_result.TriggerMessage(
+            status=self._trigger(requested_message, targets)
+        )
 
-            async def action() -> None:
-                for connector in targets:
-                    await self._sync_status(connector, force=True)
+    async def _send_firmware_status(self, status: str, request_id: int | None) -> None:
+        await self._call(
+            call.FirmwareStatusNotification(status=status, request_id=request_id)
+        )
 
-        elif requested_message in ("MeterValues", "TransactionEvent"):
-            if requested_message == "TransactionEvent" and not any(
-                c.transaction_id is not None for c in targets
-            ):
-                return call_result.TriggerMessage(status="Rejected")
-
-            async def action() -> None:
-                for connector in targets:
-                    if connector.transaction_id is not None:
-                        self._refresh(connector)
-                    elif requested_message == "TransactionEvent":
-                        continue
-                    await self._send_meter_values(connector, "Trigger")
-
-        elif requested_message == "FirmwareStatusNotification":
-
-            async def action() -> None:
-                await self._call(
-                    call.FirmwareStatusNotification(status=self.firmware_status)
-                )
-
-        elif requested_message == "LogStatusNotification":
-
-            async def action() -> None:
-                await self._call(call.LogStatusNotification(status=self.upload_status))
-
-        else:
-            return call_result.TriggerMessage(status="NotImplemented")
-        self._after(action)
-        return call_result.TriggerMessage(status="Accepted")
+    async def _send_upload_status(self, status: str, request_id: int | None) -> None:
+        await self._call(
+            call.LogStatusNotification(status=status, request_id=request_id)
+        )
 
     async def _triggered_boot(self) -> None:
         if not self.booted.is_set():
@@ -793,27 +705,10 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
     def on_set_charging_profile(
         self, evse_id: int, charging_profile: dict[str, Any], **_: Any
     ) -> Any:
-        if not self.smart_charging_enabled or (
-            evse_id != 0 and evse_id not in self.connectors
-        ):
-            return call_result.SetChargingProfile(status="Rejected")
-        try:
-            profile = parse_profile(charging_profile, evse_id)
-        except (ValueError, KeyError, TypeError):
-            return call_result.SetChargingProfile(status="Rejected")
-        if profile.purpose == CP_MAX and evse_id != 0:
-            return call_result.SetChargingProfile(status="Rejected")
-        if profile.purpose == TX:
-            connector = self.connectors.get(evse_id)
-            if connector is None or connector.transaction_id is None:
-                return call_result.SetChargingProfile(status="Rejected")
-            if profile.transaction_id not in (None, connector.transaction_id):
-                return call_result.SetChargingProfile(status="Rejected")
-        if self.ignores_purpose(profile.purpose):
-            return call_result.SetChargingProfile(status="Accepted")
-        self.profiles.install(profile)
-        self._after(self._apply_limits)
-        return call_result.SetChargingProfile(status="Accepted")
+        accepted = self._set_profile(evse_id, charging_profile)
+        return call_result.SetChargingProfile(
+            status="Accepted" if accepted else "Rejected"
+        )
 
     @handles(Action.clear_charging_profile)
     def on_clear_charging_profile(
@@ -823,16 +718,15 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         **_: Any,
     ) -> Any:
         criteria = charging_profile_criteria or {}
-        removed = self.profiles.clear(
-            profile_id=charging_profile_id,
-            connector_id=criteria.get("evse_id"),
-            purpose=criteria.get("charging_profile_purpose"),
-            stack_level=criteria.get("stack_level"),
+        removed = self._clear_profiles(
+            charging_profile_id,
+            criteria.get("evse_id"),
+            criteria.get("charging_profile_purpose"),
+            criteria.get("stack_level"),
         )
-        if not removed:
-            return call_result.ClearChargingProfile(status="Unknown")
-        self._after(self._apply_limits)
-        return call_result.ClearChargingProfile(status="Accepted")
+        return call_result.ClearChargingProfile(
+            status="Accepted" if removed else "Unknown"
+        )
 
     @handles(Action.get_charging_profiles)
     def on_get_charging_profiles(
@@ -883,11 +777,10 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         charging_rate_unit: str | None = None,
         **_: Any,
     ) -> Any:
-        if evse_id != 0 and evse_id not in self.connectors:
+        composite = self._composite(evse_id, charging_rate_unit)
+        if composite is None:
             return call_result.GetCompositeSchedule(status="Rejected")
-        amps, phases = self.composite_limit(evse_id)
-        unit = charging_rate_unit or "A"
-        limit = amps if unit == "A" else amps * self.voltage * phases
+        unit, limit, phases = composite
         return call_result.GetCompositeSchedule(
             status="Accepted",
             schedule={
@@ -896,11 +789,7 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
                 "schedule_start": iso(),
                 "charging_rate_unit": unit,
                 "charging_schedule_period": [
-                    {
-                        "start_period": 0,
-                        "limit": round(limit, 1),
-                        "number_phases": phases,
-                    }
+                    {"start_period": 0, "limit": limit, "number_phases": phases}
                 ],
             },
         )
@@ -913,18 +802,12 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
         local_authorization_list: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
-        if not self.local_auth_enabled:
+        entries = [
+            (str(entry["id_token"]["id_token"]), entry.get("id_token_info"))
+            for entry in local_authorization_list or []
+        ]
+        if not self._update_local_list(version_number, update_type, entries):
             return call_result.SendLocalList(status="Failed")
-        if update_type == "Full":
-            self.local_list = {}
-        for entry in local_authorization_list or []:
-            token = str(entry["id_token"]["id_token"])
-            info = entry.get("id_token_info")
-            if info is None:
-                self.local_list.pop(token, None)
-            else:
-                self.local_list[token] = info
-        self.local_list_version = version_number
         return call_result.SendLocalList(status="Accepted")
 
     @handles(Action.get_local_list_version)
@@ -939,41 +822,14 @@ class ChargePoint201(SimulatedChargePoint, OcppChargePoint):  # type: ignore[mis
     def on_update_firmware(
         self, request_id: int, firmware: dict[str, Any], **_: Any
     ) -> Any:
-        async def update() -> None:
-            when = parse_time(firmware.get("retrieve_date_time"))
-            if when is not None:
-                delay = (when - utcnow()).total_seconds()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
-                self.firmware_status = status
-                await self._call(
-                    call.FirmwareStatusNotification(
-                        status=status, request_id=request_id
-                    )
-                )
-                await asyncio.sleep(self.step_delay)
-            self.firmware_status = "Idle"
-
-        self._after(update)
+        self._update_firmware(firmware.get("retrieve_date_time"), request_id)
         return call_result.UpdateFirmware(status="Accepted")
 
     @handles(Action.get_log)
     def on_get_log(
         self, log: dict[str, Any], log_type: str, request_id: int, **_: Any
     ) -> Any:
-        filename = f"{log_type.lower()}-{self.charger_id}-{utcnow():%Y%m%dT%H%M%S}.log"
-
-        async def upload() -> None:
-            for status in ("Uploading", "Uploaded"):
-                self.upload_status = status
-                await self._call(
-                    call.LogStatusNotification(status=status, request_id=request_id)
-                )
-                await asyncio.sleep(self.step_delay)
-            self.upload_status = "Idle"
-
-        self._after(upload)
+        filename = self._upload(log_type.lower(), request_id)
         return call_result.GetLog(status="Accepted", filename=filename)
 
     @handles(Action.data_transfer)

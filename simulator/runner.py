@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .base import SimulatedChargePoint
-from .charge_point16 import ChargePoint16
+from .base import NOT_IMPLEMENTED, SimulatedChargePoint
+from .charge_point16 import SMART_CHARGING_KEYS, ChargePoint16
 from .charge_point201 import ChargePoint201
 
 VERSIONS: dict[str, type[SimulatedChargePoint]] = {
@@ -24,6 +24,28 @@ VERSIONS: dict[str, type[SimulatedChargePoint]] = {
     "201": ChargePoint201,
     "ocpp2.0.1": ChargePoint201,
 }
+
+
+#: Ways a charger can misbehave like ones in the field (``--quirk``).
+QUIRKS = {
+    "no-smart-charging": "answers SetChargingProfile with a NotImplemented CALLERROR",
+    "no-feature-list": "1.6: GetConfiguration without SupportedFeatureProfiles and"
+    " SmartCharging keys",
+    "no-remote-start-token": "2.0.1: a remote start's Started event without idToken",
+}
+
+
+def apply_quirks(cp: SimulatedChargePoint, quirks: Iterable[str]) -> None:
+    """Make a charger misbehave as `QUIRKS` describes (unknown names: ValueError)."""
+    for quirk in quirks:
+        if quirk not in QUIRKS:
+            raise ValueError(f"unknown quirk {quirk!r}; known: {', '.join(QUIRKS)}")
+        if quirk == "no-smart-charging":
+            cp.responses["SetChargingProfile"] = NOT_IMPLEMENTED
+        elif quirk == "no-feature-list" and isinstance(cp, ChargePoint16):
+            cp.unreported_keys |= {"SupportedFeatureProfiles", *SMART_CHARGING_KEYS}
+        elif quirk == "no-remote-start-token" and isinstance(cp, ChargePoint201):
+            cp.token_on_remote_start = False
 
 
 def create_charge_point(

@@ -8,6 +8,8 @@ planner, forwarding the entity platforms, and registering the actions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
@@ -24,7 +26,13 @@ from .central_system import (
     central_system_settings,
     session_db_path,
 )
-from .const import DOMAIN, SUBENTRY_FLEXIBLE_LOAD
+from .const import (
+    CONF_GRID_LIMIT_UNIT,
+    DOMAIN,
+    GRID_LIMIT_UNIT_AMPERE,
+    GRID_LIMIT_UNIT_KILOWATT,
+    SUBENTRY_FLEXIBLE_LOAD,
+)
 from .identifiers import async_migrate_registries, charger_of_device
 from .plan_services import async_setup_plan_services
 from .runtime import EnergyCoordinatorConfigEntry, RuntimeData
@@ -159,6 +167,18 @@ async def async_remove_config_entry_device(
     return True
 
 
+#: Stored grid limit units before config entry version 1.3.
+_LEGACY_GRID_LIMIT_UNITS = {"A": GRID_LIMIT_UNIT_AMPERE, "kW": GRID_LIMIT_UNIT_KILOWATT}
+
+
+def _migrate_grid_limit_unit(values: Mapping[str, Any]) -> dict[str, Any]:
+    migrated = dict(values)
+    unit = migrated.get(CONF_GRID_LIMIT_UNIT)
+    if isinstance(unit, str) and unit in _LEGACY_GRID_LIMIT_UNITS:
+        migrated[CONF_GRID_LIMIT_UNIT] = _LEGACY_GRID_LIMIT_UNITS[unit]
+    return migrated
+
+
 async def async_migrate_entry(
     hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
 ) -> bool:
@@ -166,6 +186,8 @@ async def async_migrate_entry(
 
     1.1 -> 1.2: charger entities and devices are scoped by the entry (two sites
     may accept chargers of the same id).
+    1.2 -> 1.3: the grid limit unit is stored as its translation key ("ampere",
+    "kilowatt"; it was "A", "kW").
     """
     if entry.version > 1:
         return False  # a newer release's entry
@@ -173,4 +195,12 @@ async def async_migrate_entry(
         async_migrate_registries(hass, entry.entry_id)
         hass.config_entries.async_update_entry(entry, minor_version=2)
         _LOGGER.info("Scoped the charger devices and entities of %s", entry.title)
+    if entry.minor_version < 3:
+        hass.config_entries.async_update_entry(
+            entry,
+            data=_migrate_grid_limit_unit(entry.data),
+            options=_migrate_grid_limit_unit(entry.options),
+            minor_version=3,
+        )
+        _LOGGER.debug("Stored the grid limit unit of %s as its key", entry.title)
     return True

@@ -5,8 +5,8 @@ policies, heartbeat), opening the session store, starting the server, and
 keeping both running across a reload that changed only the site's coordination
 options (measurements, limits, actuators, flexible loads): the chargers stay
 connected and their transactions open. Only a change of the central-system
-options (`CENTRAL_SYSTEM_KEYS`: port, TLS, password, policies, heartbeat, remote
-id tag) restarts the server.
+options (`CENTRAL_SYSTEM_KEYS`: port, listen address, TLS, password, policies,
+heartbeat, remote id tag) restarts the server.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .const import (
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_OCPP_HOST,
     CONF_OCPP_PORT,
     CONF_REMOTE_ID_TAG,
     CONF_SSL_CERTFILE,
@@ -44,6 +45,7 @@ from .runtime import HassHooks
 #: The options that configure the OCPP server itself.
 CENTRAL_SYSTEM_KEYS: tuple[str, ...] = (
     CONF_OCPP_PORT,
+    CONF_OCPP_HOST,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_CHARGER_PASSWORD,
@@ -71,7 +73,7 @@ def central_system_config(
 ) -> CentralSystemConfig:
     """The central system settings of an entry."""
     return CentralSystemConfig(
-        host=OCPP_HOST,
+        host=str(options.get(CONF_OCPP_HOST) or OCPP_HOST),
         port=int(options.get(CONF_OCPP_PORT, DEFAULT_OCPP_PORT)),
         ssl_context=ssl_context,
         password=str(options.get(CONF_CHARGER_PASSWORD) or "") or None,

@@ -10,13 +10,11 @@ which raises `ChargerNotConnected` itself::
 
     with command_errors():
         await system.link(charger_id).unlock(connector_id)
-
-or `await run_command(coro)` when the link is already at hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from homeassistant.exceptions import HomeAssistantError
@@ -63,9 +61,3 @@ def command_errors() -> Iterator[None]:
         yield
     except CommandError as err:
         raise command_error_to_ha(err) from err
-
-
-async def run_command[T](command: Awaitable[T]) -> T:
-    """Await a charger command; its errors become translated HA errors."""
-    with command_errors():
-        return await command

@@ -9,6 +9,7 @@ time and window) are built in `plan_flow`.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 import ssl
 from pathlib import Path
@@ -72,6 +73,7 @@ from .const import (
     CONF_LOAD_POWER,
     CONF_LOAD_PRIORITY,
     CONF_LOOP_INTERVAL,
+    CONF_OCPP_HOST,
     CONF_OCPP_PORT,
     CONF_PV_PHASES,
     CONF_PV_POWER,
@@ -95,6 +97,8 @@ from .const import (
     DEFAULT_SITE_PHASES,
     DEFAULT_SITE_VOLTAGE,
     DOMAIN,
+    GRID_LIMIT_UNIT_AMPERE,
+    GRID_LIMIT_UNIT_KILOWATT,
     OCPP_HOST,
     SUBENTRY_FLEXIBLE_LOAD,
 )
@@ -118,6 +122,7 @@ from .runtime import EnergyCoordinatorConfigEntry
 CHARGER_POLICIES = ["ask", "accept", "reject"]
 SERVER_KEYS = (
     CONF_OCPP_PORT,
+    CONF_OCPP_HOST,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_CHARGER_PASSWORD,
@@ -151,6 +156,9 @@ def _server_schema(values: dict[str, Any], *, advanced: bool) -> dict[Any, Any]:
         ): NumberSelector(
             NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
         ),
+        vol.Required(
+            CONF_OCPP_HOST, default=values.get(CONF_OCPP_HOST) or OCPP_HOST
+        ): TextSelector(),
         vol.Optional(
             CONF_SSL_CERTFILE,
             description={"suggested_value": values.get(CONF_SSL_CERTFILE)},
@@ -204,17 +212,22 @@ def _server_schema(values: dict[str, Any], *, advanced: bool) -> dict[Any, Any]:
     return fields
 
 
-def _port_free(port: int) -> bool:
-    """Whether the OCPP port can be bound (blocking)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+def _bind_error(host: str, port: int) -> str | None:
+    """Why the OCPP server could not listen on host:port, None if it can (blocking).
+
+    Port 0 checks only that the address belongs to this host.
+    """
+    version = ipaddress.ip_address(host).version
+    family = socket.AF_INET6 if version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((OCPP_HOST, port))
+            sock.bind((host, port))
         except OSError as err:
             if err.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
+                return "port_in_use"
+            return "address_not_available"
+    return None
 
 
 async def _validate_server(
@@ -226,6 +239,13 @@ async def _validate_server(
     errors: dict[str, str] = {}
     port = int(user_input[CONF_OCPP_PORT])
     user_input[CONF_OCPP_PORT] = port
+    try:
+        address = str(user_input.get(CONF_OCPP_HOST) or OCPP_HOST).strip()
+        host = str(ipaddress.ip_address(address))
+    except ValueError:
+        errors[CONF_OCPP_HOST] = "invalid_address"
+        host = OCPP_HOST
+    user_input[CONF_OCPP_HOST] = host
     own_port: int | None = None
     if own_entry is not None and own_entry.state is ConfigEntryState.LOADED:
         own_port = own_entry.runtime_data.system.config.port
@@ -234,12 +254,15 @@ async def _validate_server(
             continue
         if {**other.data, **other.options}.get(CONF_OCPP_PORT) == port:
             errors[CONF_OCPP_PORT] = "port_in_use"
-    if (
-        not errors
-        and port != own_port
-        and not await hass.async_add_executor_job(_port_free, port)
-    ):
-        errors[CONF_OCPP_PORT] = "port_in_use"
+    if not errors:
+        # The site's own server holds its port until the reload: check the
+        # address alone then.
+        bind_port = 0 if port == own_port else port
+        error = await hass.async_add_executor_job(_bind_error, host, bind_port)
+        if error == "port_in_use":
+            errors[CONF_OCPP_PORT] = error
+        elif error is not None:
+            errors[CONF_OCPP_HOST] = error
 
     certfile = (user_input.get(CONF_SSL_CERTFILE) or "").strip()
     keyfile = (user_input.get(CONF_SSL_KEYFILE) or "").strip()
@@ -346,7 +369,8 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
                 **default(CONF_GRID_LIMIT_UNIT, DEFAULT_GRID_LIMIT_UNIT),
             ): SelectSelector(
                 SelectSelectorConfig(
-                    options=["A", "kW"], translation_key=CONF_GRID_LIMIT_UNIT
+                    options=[GRID_LIMIT_UNIT_AMPERE, GRID_LIMIT_UNIT_KILOWATT],
+                    translation_key=CONF_GRID_LIMIT_UNIT,
                 )
             ),
             vol.Required(
@@ -457,7 +481,9 @@ class EnergyCoordinatorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a site's central system; approve chargers that ask to join."""
 
     VERSION = 1
-    MINOR_VERSION = 2  # 1.2: charger devices and entities scoped by the entry
+    #: 1.2: charger devices and entities scoped by the entry; 1.3: grid_limit_unit
+    #: stores "ampere"/"kilowatt" (was "A"/"kW"). See async_migrate_entry.
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         """Start a flow."""

@@ -8,6 +8,8 @@ DOMAIN: Final = "energy_coordinator"
 
 CONF_SITE_NAME: Final = "site_name"
 CONF_OCPP_PORT: Final = "ocpp_port"
+#: The address the OCPP server listens on (an IP address of this host).
+CONF_OCPP_HOST: Final = "ocpp_host"
 CONF_SSL_CERTFILE: Final = "ssl_certfile"
 CONF_SSL_KEYFILE: Final = "ssl_keyfile"
 CONF_CHARGER_PASSWORD: Final = "charger_password"
@@ -22,7 +24,8 @@ DEFAULT_REMOTE_ID_TAG: Final = "energy-coordinator"
 DEFAULT_HEARTBEAT_INTERVAL: Final = 60
 #: Seconds a charger gets to answer a command.
 RESPONSE_TIMEOUT: Final = 30.0
-#: Address the OCPP server listens on.
+#: Address the OCPP server listens on by default: every IPv4 interface, as chargers
+#: on the network need.
 OCPP_HOST: Final = "0.0.0.0"
 
 SIGNAL_NEW_CHARGER: Final = "energy_coordinator_new_charger_{}"
@@ -62,7 +65,12 @@ BATTERY_SIGN_DISCHARGING_POSITIVE: Final = "discharging_positive"
 DEFAULT_SITE_PHASES: Final = 3
 DEFAULT_SITE_VOLTAGE: Final = 230
 DEFAULT_GRID_LIMIT: Final = 25.0
-DEFAULT_GRID_LIMIT_UNIT: Final = "A"
+#: The grid limit is a current per phase or a total power. These are the stored
+#: values (lowercase translation keys; config entries before minor version 2
+#: stored "A" and "kW").
+GRID_LIMIT_UNIT_AMPERE: Final = "ampere"
+GRID_LIMIT_UNIT_KILOWATT: Final = "kilowatt"
+DEFAULT_GRID_LIMIT_UNIT: Final = GRID_LIMIT_UNIT_AMPERE
 DEFAULT_BATTERY_PRIORITY_SOC: Final = 20
 DEFAULT_BATTERY_BUFFER_SOC: Final = 80
 DEFAULT_LOOP_INTERVAL: Final = 0  # 0: run by an automation (the blueprint)

@@ -64,6 +64,8 @@ def _charger(charger: ChargerState) -> dict[str, Any]:
             "diagnostics_status": charger.diagnostics_status,
             "supports_local_list": charger.supports_local_list,
             "supports_smart_charging": charger.supports_smart_charging,
+            "limits_refused": charger.limits_refused,
+            "link_epoch": charger.link_epoch,
             "configuration": _redact_configuration(charger.configuration),
             "connectors": connectors,
         },

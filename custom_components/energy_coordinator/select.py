@@ -69,6 +69,8 @@ LOADPOINT_SELECTS: tuple[LoadpointSelectEntityDescription, ...] = (
     LoadpointSelectEntityDescription(
         key="phases",
         translation_key="phases",
+        # Set once per charger; hidden until enabled (lean for a garage).
+        entity_registry_enabled_default=False,
         options=[phases.value for phases in PhaseSetting],
         entity_category=EntityCategory.CONFIG,
         field="phases",

@@ -89,6 +89,8 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="min_current",
         translation_key="min_current",
+        # Set once per car; hidden until enabled (lean for a garage).
+        entity_registry_enabled_default=False,
         device_class=NumberDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         native_min_value=6,
@@ -117,6 +119,8 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="min_soc",
         translation_key="min_soc",
+        # Set once per car; hidden until enabled (lean for a garage).
+        entity_registry_enabled_default=False,
         native_unit_of_measurement=PERCENTAGE,
         native_min_value=0,
         native_max_value=100,
@@ -140,6 +144,8 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="vehicle_capacity",
         translation_key="vehicle_capacity",
+        # Set once per car; hidden until enabled (lean for a garage).
+        entity_registry_enabled_default=False,
         device_class=NumberDeviceClass.ENERGY_STORAGE,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         native_min_value=1,

@@ -18,9 +18,9 @@ from custom_components.energy_coordinator.csms.model import (
     ConnectorState,
     ConnectorStatus,
 )
+from tests.fake_charge_point import fake_charger, wait_until
 
 from .conftest import CsmsFactory
-from .ocpp16_client import fake_charger, wait_until
 from .test_ocpp201 import CP_ID, T0, energy, meter, station
 
 LIVE_16 = [

@@ -28,9 +28,9 @@ from custom_components.energy_coordinator.csms.server import (
     CentralSystem,
     ChargerPolicy,
 )
+from tests.fake_charge_point import fake_charger, now, wait_until
 
 from .conftest import CsmsFactory, RecordingHooks, stop_system
-from .ocpp16_client import fake_charger, now, wait_until
 
 
 def link16(system: CentralSystem, charger_id: str = "CP1") -> ChargePoint16:
@@ -425,7 +425,8 @@ async def test_local_list_pushed_after_boot(csms_factory: CsmsFactory) -> None:
                 {"idTag": "TAG-B", "idTagInfo": {"status": "Blocked"}},
             ],
         }
-        assert cp.list_version == 3
+        # The fake records a frame before it handles it.
+        await wait_until(lambda: cp.list_version == 3)
         link = link16(system)
         assert await link.get_local_list_version() == 3
         # Booting again with the list current sends no new list.
@@ -825,14 +826,15 @@ async def test_command_callerror(csms_factory: CsmsFactory) -> None:
     system = await csms_factory()
     async with fake_charger(system) as cp:
         link = link16(system)
-
-        async def broken(**kwargs: Any) -> Any:
-            raise RuntimeError("boom")
-
-        cp.route_map["Reset"]["_on_action"] = broken
+        cp.call_errors["Reset"] = "InternalError"
         with pytest.raises(CommandFailed) as err:
             await link.reset(ResetKind.SOFT)
         assert "InternalError" in err.value.detail
+        # A vendor's own error code is a failure too, not a crash.
+        cp.call_errors["Reset"] = "AcmeBusy"
+        with pytest.raises(CommandFailed) as err:
+            await link.reset(ResetKind.SOFT)
+        assert err.value.detail.startswith("AcmeBusy")
         await link.clear_cache()
 
 

@@ -1,8 +1,9 @@
 """OCPP 2.0.1 handler: a real `ocpp` 2.0.1 client station against a real central system.
 
-The station (`FakeStation`, the `ocpp` library's client ChargePoint) records every
-CALL it receives as on the wire (camelCase) and answers with the status the test
-configures per action, or not at all for the actions in `silent`.
+The station is the tests' one fake charge point (`tests.fake_charge_point`) in its
+2.0.1 form: it records every CALL it receives as on the wire (camelCase) and
+answers with the status the test configures per action, or not at all for the
+actions in `silent`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ocpp.routing import on
-from ocpp.v201 import ChargePoint, call, call_result
-from ocpp.v201.enums import Action
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from ocpp.v201 import call
+from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from custom_components.energy_coordinator.csms.commands import (
@@ -44,263 +42,19 @@ from custom_components.energy_coordinator.csms.ocpp201 import (
     to_samples,
 )
 from custom_components.energy_coordinator.csms.server import CentralSystem, TagPolicy
+from tests.fake_charge_point import (
+    V201,
+    FakeChargePoint,
+    fake_charge_point,
+    now,
+    ts,
+    wait_until,
+)
 
 from .conftest import CsmsFactory, RecordingHooks, stop_system
 
 CP_ID = "CP201"
 T0 = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
-
-
-def ts(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def now() -> str:
-    return ts(datetime.now(UTC).replace(microsecond=0))
-
-
-class FakeStation(ChargePoint):  # type: ignore[misc]
-    """A 2.0.1 charging station whose answers the test decides."""
-
-    def __init__(self, station_id: str, ws: ClientConnection) -> None:
-        super().__init__(station_id, ws, response_timeout=5)
-        self.ws = ws
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.statuses: dict[str, str] = {}
-        self.silent: set[str] = set()
-        self.variables: dict[tuple[str, str], str] = {
-            ("OCPPCommCtrlr", "HeartbeatInterval"): "60",
-            ("EVSE", "Power"): "22000",
-        }
-        self.list_version = 0
-
-    def frames(self, action: str) -> list[dict[str, Any]]:
-        """Payloads of the CALLs of one action received so far."""
-        return [payload for name, payload in self.received if name == action]
-
-    def last(self, action: str) -> dict[str, Any]:
-        frames = self.frames(action)
-        assert frames, f"no {action} received"
-        return frames[-1]
-
-    def status(self, action: str, default: str = "Accepted") -> str:
-        return self.statuses.get(action, default)
-
-    async def route_message(self, raw_msg: str) -> None:
-        msg = json.loads(raw_msg)
-        if msg[0] == 2:
-            self.received.append((msg[2], msg[3]))
-            if msg[2] in self.silent:
-                return
-        await super().route_message(raw_msg)
-
-    async def send(self, payload: Any) -> Any:
-        """Send a CALL and return the result (raises on CALLERROR)."""
-        return await self.call(payload, suppress=False)
-
-    # CSMS -> station ------------------------------------------------------------
-
-    @on(Action.get_base_report)
-    def _base_report(self, **kw: Any) -> Any:
-        return call_result.GetBaseReport(self.status("GetBaseReport"))
-
-    @on(Action.request_start_transaction)
-    def _start(self, **kw: Any) -> Any:
-        return call_result.RequestStartTransaction(
-            self.status("RequestStartTransaction")
-        )
-
-    @on(Action.request_stop_transaction)
-    def _stop(self, **kw: Any) -> Any:
-        return call_result.RequestStopTransaction(self.status("RequestStopTransaction"))
-
-    @on(Action.reset)
-    def _reset(self, **kw: Any) -> Any:
-        return call_result.Reset(self.status("Reset"))
-
-    @on(Action.unlock_connector)
-    def _unlock(self, **kw: Any) -> Any:
-        return call_result.UnlockConnector(self.status("UnlockConnector", "Unlocked"))
-
-    @on(Action.change_availability)
-    def _availability(self, **kw: Any) -> Any:
-        return call_result.ChangeAvailability(self.status("ChangeAvailability"))
-
-    @on(Action.get_variables)
-    def _get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:
-        results = []
-        for item in get_variable_data:
-            name = (item["component"]["name"], item["variable"]["name"])
-            result: dict[str, Any] = {
-                "component": item["component"],
-                "variable": item["variable"],
-            }
-            if name not in self.variables:
-                result["attribute_status"] = "UnknownVariable"
-            elif self.status("GetVariables") != "Accepted":
-                result["attribute_status"] = self.status("GetVariables")
-            else:
-                result["attribute_status"] = "Accepted"
-                result["attribute_value"] = self.variables[name]
-            results.append(result)
-        return call_result.GetVariables(get_variable_result=results)
-
-    @on(Action.set_variables)
-    def _set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
-        status = self.status("SetVariables")
-        results = []
-        for item in set_variable_data:
-            if status in ("Accepted", "RebootRequired"):
-                name = (item["component"]["name"], item["variable"]["name"])
-                self.variables[name] = item["attribute_value"]
-            results.append(
-                {
-                    "attribute_status": status,
-                    "component": item["component"],
-                    "variable": item["variable"],
-                }
-            )
-        return call_result.SetVariables(set_variable_result=results)
-
-    @on(Action.trigger_message)
-    def _trigger(self, **kw: Any) -> Any:
-        return call_result.TriggerMessage(self.status("TriggerMessage"))
-
-    @on(Action.set_charging_profile)
-    def _set_profile(self, **kw: Any) -> Any:
-        return call_result.SetChargingProfile(self.status("SetChargingProfile"))
-
-    @on(Action.clear_charging_profile)
-    def _clear_profile(self, **kw: Any) -> Any:
-        return call_result.ClearChargingProfile(self.status("ClearChargingProfile"))
-
-    @on(Action.get_composite_schedule)
-    def _composite(self, duration: int, evse_id: int, **kw: Any) -> Any:
-        status = self.status("GetCompositeSchedule")
-        if status != "Accepted":
-            return call_result.GetCompositeSchedule(status)
-        return call_result.GetCompositeSchedule(
-            status,
-            schedule={
-                "evse_id": evse_id,
-                "duration": duration,
-                "schedule_start": "2030-01-01T00:00:00Z",
-                "charging_rate_unit": kw.get("charging_rate_unit") or "A",
-                "charging_schedule_period": [
-                    {"start_period": 0, "limit": 16.0, "number_phases": 3}
-                ],
-            },
-        )
-
-    @on(Action.send_local_list)
-    def _send_local_list(self, version_number: int, **kw: Any) -> Any:
-        status = self.status("SendLocalList")
-        if status == "Accepted":
-            self.list_version = version_number
-        return call_result.SendLocalList(status)
-
-    @on(Action.get_local_list_version)
-    def _list_version(self, **kw: Any) -> Any:
-        return call_result.GetLocalListVersion(self.list_version)
-
-    @on(Action.clear_cache)
-    def _clear_cache(self, **kw: Any) -> Any:
-        return call_result.ClearCache(self.status("ClearCache"))
-
-    @on(Action.update_firmware)
-    def _update_firmware(self, **kw: Any) -> Any:
-        return call_result.UpdateFirmware(self.status("UpdateFirmware"))
-
-    @on(Action.get_log)
-    def _get_log(self, **kw: Any) -> Any:
-        status = self.status("GetLog")
-        return call_result.GetLog(
-            status, filename="log-CP201.zip" if status == "Accepted" else None
-        )
-
-    @on(Action.data_transfer)
-    def _data_transfer(self, vendor_id: str, **kw: Any) -> Any:
-        return call_result.DataTransfer(
-            self.status("DataTransfer"), data=f"echo:{kw.get('data')}"
-        )
-
-    # Station -> CSMS shortcuts ----------------------------------------------------
-
-    async def boot(self) -> Any:
-        return await self.send(
-            call.BootNotification(
-                charging_station={
-                    "vendor_name": "Acme",
-                    "model": "Wallbox 2",
-                    "serial_number": "SN-201",
-                    "firmware_version": "2.0.1-rc",
-                    "modem": {"iccid": "8931", "imsi": "2620"},
-                },
-                reason="PowerUp",
-            )
-        )
-
-    async def status_notification(
-        self, status: str, evse_id: int = 1, connector_id: int = 1
-    ) -> Any:
-        return await self.send(
-            call.StatusNotification(
-                timestamp=now(),
-                connector_status=status,
-                evse_id=evse_id,
-                connector_id=connector_id,
-            )
-        )
-
-    async def tx_event(
-        self,
-        event_type: str,
-        seq_no: int,
-        tx_id: str,
-        *,
-        meter: list[dict[str, Any]] | None = None,
-        when: datetime | None = None,
-        charging_state: str | None = None,
-        stopped_reason: str | None = None,
-        evse: dict[str, Any] | None = None,
-        id_token: dict[str, Any] | None = None,
-        offline: bool | None = None,
-        trigger: str = "MeterValuePeriodic",
-        remote_start_id: int | None = None,
-    ) -> Any:
-        info: dict[str, Any] = {"transaction_id": tx_id}
-        if remote_start_id is not None:
-            info["remote_start_id"] = remote_start_id
-        if charging_state:
-            info["charging_state"] = charging_state
-        if stopped_reason:
-            info["stopped_reason"] = stopped_reason
-        return await self.send(
-            call.TransactionEvent(
-                event_type=event_type,
-                timestamp=ts(when) if when else now(),
-                trigger_reason=trigger,
-                seq_no=seq_no,
-                transaction_info=info,
-                meter_value=meter,
-                offline=offline,
-                evse=evse,
-                id_token=id_token,
-            )
-        )
-
-    async def report(
-        self, request_id: int, items: list[dict[str, Any]], seq_no: int, tbc: bool
-    ) -> Any:
-        return await self.send(
-            call.NotifyReport(
-                request_id=request_id,
-                generated_at=now(),
-                seq_no=seq_no,
-                report_data=items,
-                tbc=tbc,
-            )
-        )
 
 
 def energy(
@@ -344,39 +98,18 @@ def report_item(
     }
 
 
-async def wait_until(check: Callable[[], object], seconds: float = 5.0) -> None:
-    """Poll until `check()` is truthy (fails after `seconds`)."""
-    for _ in range(int(seconds / 0.01)):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    assert check(), "condition not reached in time"
-
-
 @contextlib.asynccontextmanager
 async def station(
     system: CentralSystem, station_id: str = CP_ID, boot: bool = True
-) -> AsyncIterator[FakeStation]:
-    """Connect a `FakeStation` (booted unless told otherwise); no task left behind."""
-    async with connect(
-        f"ws://127.0.0.1:{system.port}/{station_id}",
-        subprotocols=[Subprotocol("ocpp2.0.1")],
-    ) as ws:
-        assert ws.subprotocol == "ocpp2.0.1"
-        cp = FakeStation(station_id, ws)
-        task = asyncio.create_task(cp.start())
-        try:
-            await wait_until(lambda: station_id in system.links)
-            if boot:
-                result = await cp.boot()
-                assert result.status == "Accepted"
-                # after_accepted asks for the device model first.
-                await wait_until(lambda: cp.frames("GetBaseReport"))
-            yield cp
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await task
+) -> AsyncIterator[FakeChargePoint]:
+    """A 2.0.1 `FakeChargePoint` (booted unless told otherwise)."""
+    async with fake_charge_point(system, station_id, V201) as cp:
+        if boot:
+            result = await cp.boot()
+            assert result.status == "Accepted"
+            # after_accepted asks for the device model first.
+            await wait_until(lambda: cp.frames("GetBaseReport"))
+        yield cp
 
 
 def link201(system: CentralSystem) -> ChargePoint201:
@@ -895,7 +628,7 @@ async def test_notify_report_events_and_local_list(csms_factory: CsmsFactory) ->
 # Commands ----------------------------------------------------------------------------
 
 
-async def _running_session(cp: FakeStation) -> None:
+async def _running_session(cp: FakeChargePoint) -> None:
     await cp.status_notification("Occupied")
     await cp.tx_event(
         "Started",

@@ -21,8 +21,8 @@ from custom_components.energy_coordinator.csms.commands import (
     CommandFailed,
     CommandNotSupported,
     CommandRejected,
+    LimitPurpose,
 )
-from custom_components.energy_coordinator.csms.ocpp16 import SMART_CHARGING_KEYS
 from custom_components.energy_coordinator.csms.server import CentralSystem
 from simulator import (
     ERROR,
@@ -32,9 +32,10 @@ from simulator import (
     ChargePoint201,
     SimulatedChargePoint,
 )
+from simulator.runner import apply_quirks
+from tests.fake_charge_point import wait_until
 
 from .conftest import CsmsFactory
-from .ocpp16_client import wait_until
 
 VERSIONS = [ChargePoint16, ChargePoint201]
 LIMIT = ChargingLimit(value=10.0, connector_id=1)
@@ -45,6 +46,7 @@ async def simulated(
     system: CentralSystem,
     cls: type[SimulatedChargePoint],
     smart: bool | None = True,
+    connectors: int = 1,
 ) -> AsyncIterator[SimulatedChargePoint]:
     """A booted simulated charger whose features the central system has read.
 
@@ -58,9 +60,10 @@ async def simulated(
         meter_interval=0,
         heartbeat_interval=3600,
         reconnect_delay=0.05,
+        connectors=connectors,
     )
     if isinstance(cp, ChargePoint16) and smart is None:
-        cp.unreported_keys |= {"SupportedFeatureProfiles", *SMART_CHARGING_KEYS}
+        apply_quirks(cp, ["no-feature-list"])
     elif isinstance(cp, ChargePoint16) and not smart:
         cp.feature_profiles = "Core,LocalAuthListManagement"
     await cp.start()
@@ -190,3 +193,21 @@ async def test_repeated_rejected_is_counted(
         await reconnect(cp, system)
         assert charger.link_epoch == epoch + 2  # the connection, then the boot
         assert conn.rejected_limits == 0
+
+
+@pytest.mark.parametrize("cls", VERSIONS)
+async def test_charger_wide_limit_shows_on_every_connector(
+    csms_factory: CsmsFactory, cls: type[SimulatedChargePoint]
+) -> None:
+    """The link records what the charger accepted, for every purpose; nobody else
+    writes it (the HA layer only reads `current_limit_a`)."""
+    system = await csms_factory()
+    async with simulated(system, cls, connectors=2) as cp:
+        await cp.wait_until(lambda: len(system.chargers["SIM"].connectors) == 2)
+        connectors = system.chargers["SIM"].connectors
+        await system.link("SIM").set_charging_limit(
+            ChargingLimit(13.0, purpose=LimitPurpose.CHARGE_POINT_MAX)
+        )
+        assert [c.current_limit_a for c in connectors.values()] == [13.0, 13.0]
+        await system.link("SIM").set_charging_limit(ChargingLimit(7.0, connector_id=2))
+        assert [c.current_limit_a for c in connectors.values()] == [13.0, 7.0]

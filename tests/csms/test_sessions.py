@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -230,3 +231,58 @@ async def test_newer_database_is_refused_untouched(tmp_path: Path) -> None:
     assert err.value.version == SCHEMA_VERSION + 1
     assert str(SCHEMA_VERSION) in str(err.value)
     assert path.read_bytes() == before
+
+
+# Group commit --------------------------------------------------------------------
+
+
+async def test_waiting_calls_share_a_commit(tmp_path: Path) -> None:
+    """Calls made together are committed together, each one on disk when it returns."""
+    store = SessionStore(tmp_path / "g.db")
+    await store.open()
+    session = await store.start_session("CP1", 1, "TAG", T0, 0.0)
+    before = store.commits
+    await asyncio.gather(
+        *(
+            store.record_meter(f"CP{n}", 1, EnergyTotal(n, n), None, None)
+            for n in range(200)
+        ),
+        store.record_meter("CP1", 1, None, session.session_id, 250.0),
+    )
+    assert store.commits - before < 100  # shared syncs, not one per call
+    await store.close()
+
+    store = SessionStore(tmp_path / "g.db")
+    await store.open()
+    for n in (0, 57, 199):
+        assert (await store.energy_totals(f"CP{n}"))[1] == EnergyTotal(n, n)
+    (running,) = await store.open_sessions("CP1")
+    assert running.energy_wh == 250.0
+    await store.close()
+
+
+async def test_a_failing_call_leaves_the_others(tmp_path: Path) -> None:
+    """In a shared commit, a call that fails changes nothing and fails alone."""
+    store = SessionStore(tmp_path / "f.db")
+    await store.open()
+
+    def half_then_fail(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta VALUES ('half', 'done')")
+        raise ValueError("broken call")
+
+    results = await asyncio.gather(
+        store.save_tag(TagRecord("A", "", "Accepted", None)),
+        store._run(half_then_fail),
+        store.save_tag(TagRecord("B", "", "Accepted", None)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ValueError)
+    assert results[0] is None and results[2] is None
+    assert [t.id_tag for t in await store.tags()] == ["A", "B"]
+    rows = await store._run(
+        lambda db: db.execute("SELECT * FROM meta WHERE key='half'").fetchall()
+    )
+    assert rows == []
+    await store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.tags()

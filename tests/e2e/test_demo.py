@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -105,16 +106,38 @@ def number(states: dict[str, dict[str, Any]], entity_id: str) -> float:
         return math.nan
 
 
+def listening_only_on_loopback(port: int) -> bool:
+    """Something listens on 127.0.0.1:port, and nothing on every interface."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            pass  # taken on 127.0.0.1, as it should be
+        else:
+            return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.2", port))
+        except OSError:
+            return False
+    return True
+
+
 async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None:
     demo_dir = tmp_path / "demo"
     info_path = demo_dir / "demo.json"
+    ocpp_port, mcp_port = free_port(), free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "scripts" / "demo.py"),
         "--ha-port",
         str(free_port()),
         "--ocpp-port",
-        str(free_port()),
+        str(ocpp_port),
+        "--mcp-port",
+        str(mcp_port),
         "--dir",
         str(demo_dir),
         "--speed",
@@ -139,6 +162,10 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
             await asyncio.sleep(0.5)
             info = json.loads(info_path.read_text(encoding="utf-8"))
         assert info["mcp_token"]
+        assert info["mcp_url"] == f"http://127.0.0.1:{mcp_port}/mcp"
+        # The demo accepts unknown chargers, so its OCPP server is on 127.0.0.1 only:
+        # the same port on another address of this machine is free.
+        assert listening_only_on_loopback(ocpp_port)
 
         async with aiohttp.ClientSession() as session:
             health = info["mcp_url"].removesuffix("/mcp") + "/health"

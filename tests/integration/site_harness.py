@@ -241,15 +241,17 @@ class SiteHarness:
         loads: Iterable[tuple[str, float, int]] = (),
     ) -> EnergyCoordinatorConfigEntry:
         """Set the site up through the config flow, then add its loads."""
-        chosen = {
-            **SOURCES,
-            "battery_power_sign": "charging_positive",
-            **(sources or {}),
-        }
         self.entry = await self.setup_site(
             site={
-                # None leaves one of the default sources out.
-                "sources": {k: v for k, v in chosen.items() if v is not None},
+                "sources": {
+                    key: value
+                    for key, value in {
+                        **SOURCES,
+                        "battery_power_sign": "charging_positive",
+                        **(sources or {}),
+                    }.items()
+                    if value is not None  # None: leave that source out
+                },
                 "limits": limits or {},
                 "actuators": actuators or {},
             }

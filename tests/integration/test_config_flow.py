@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -16,20 +14,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntryState,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint as ClientChargePoint16
-from ocpp.v16 import call
-from ocpp.v16.enums import Action, RegistrationStatus
+from ocpp.v16.enums import RegistrationStatus
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from custom_components.energy_coordinator.const import DOMAIN
+from tests.fake_charge_point import fake_charge_point, wait_until
 
 from .conftest import SetupSite, free_port, ocpp_url
 
@@ -186,6 +183,34 @@ async def test_certificate_errors(
     assert result["errors"] == errors
 
 
+async def test_missing_key_file(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A certificate whose key file is missing marks the key field."""
+    certfile, _ = _self_signed(tmp_path)
+    result = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": free_port(),
+            "ssl_certfile": certfile,
+            "ssl_keyfile": str(tmp_path / "missing.pem"),
+        },
+    )
+    assert result["errors"] == {"ssl_keyfile": "file_not_found"}
+
+
+async def test_discovery_of_a_site_that_is_gone(hass: HomeAssistant) -> None:
+    """A charger's discovery for a site that is not loaded ends, adding nothing."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={"charger_id": "CP9", "entry_id": "no-such-entry", "vendor": "Acme"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "site_not_loaded"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_unloadable_certificate(hass: HomeAssistant, tmp_path: Path) -> None:
     """Files that are not a certificate and key are refused."""
     bad_cert = tmp_path / "c.pem"
@@ -315,63 +340,35 @@ async def test_reconfigure(hass: HomeAssistant, setup_site: SetupSite) -> None:
     assert entry.runtime_data.system.config.charger_policy == "ask"
 
 
-class _BootingCharger(ClientChargePoint16):  # type: ignore[misc]
-    """A 1.6 charger that boots and reboots when asked."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.boot_statuses: list[str] = []
-        self.triggered = asyncio.Event()
-
-    async def boot(self) -> str:
-        result = await self.call(
-            call.BootNotification(
-                charge_point_vendor="Acme", charge_point_model="Wallbox 1"
-            )
-        )
-        self.boot_statuses.append(result.status)
-        return str(result.status)
-
-    @on(Action.trigger_message)
-    def on_trigger(self, requested_message: str, **kwargs: Any) -> Any:
-        from ocpp.v16 import call_result
-
-        self.triggered.set()
-        return call_result.TriggerMessage(status="Accepted")
-
-
 async def test_unknown_charger_is_discovered_and_added(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
     """Under `ask` a new charger is Pending until the owner adds it."""
     entry = await setup_site(charger_policy="ask")
-    async with connect(ocpp_url(entry, "NEW1"), subprotocols=["ocpp1.6"]) as ws:
-        charger = _BootingCharger("NEW1", ws)
-        task = asyncio.create_task(charger.start())
-        try:
-            assert await charger.boot() == RegistrationStatus.pending
-            await hass.async_block_till_done()
-            flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-            assert len(flows) == 1
-            flow = flows[0]
-            assert flow["step_id"] == "confirm_charger"
-            assert flow["context"]["title_placeholders"] == {"charger_id": "NEW1"}
-            # A second boot does not ask twice.
-            assert await charger.boot() == RegistrationStatus.pending
-            await hass.async_block_till_done()
-            assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+    url = ocpp_url(entry, "NEW1").rsplit("/", 1)[0]
+    async with fake_charge_point(url, "NEW1") as charger:
+        assert (await charger.boot()).status == RegistrationStatus.pending
+        await hass.async_block_till_done()
+        flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert len(flows) == 1
+        flow = flows[0]
+        assert flow["step_id"] == "confirm_charger"
+        assert flow["context"]["title_placeholders"] == {"charger_id": "NEW1"}
+        # A second boot does not ask twice.
+        assert (await charger.boot()).status == RegistrationStatus.pending
+        await hass.async_block_till_done()
+        assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
 
-            result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-            assert result["type"] is FlowResultType.ABORT
-            assert result["reason"] == "charger_added"
-            # We ask the charger to boot again, and now it is accepted.
-            await asyncio.wait_for(charger.triggered.wait(), 5)
-            assert await charger.boot() == RegistrationStatus.accepted
-            assert entry.runtime_data.system.is_approved("NEW1")
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "charger_added"
+        # We ask the charger to boot again, and now it is accepted.
+        await wait_until(lambda: charger.frames("TriggerMessage"))
+        assert charger.last("TriggerMessage") == {
+            "requestedMessage": "BootNotification"
+        }
+        assert (await charger.boot()).status == RegistrationStatus.accepted
+        assert entry.runtime_data.system.is_approved("NEW1")
     # Approval is durable: after a reload the charger is accepted at once.
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
@@ -393,3 +390,114 @@ async def test_rejected_and_wrong_password_refused_at_handshake(
             pass
     assert err.value.response.status_code == 404
     assert "X" not in entry.runtime_data.system.chargers
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether nothing listens on host:port (or on every interface at that port)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def test_listen_address_defaults_to_every_interface(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Without a listen address the chargers of the whole network can connect."""
+    entry = await setup_site()
+    assert entry.data["ocpp_host"] == "0.0.0.0"
+    system = entry.runtime_data.system
+    assert system.config.host == "0.0.0.0"
+    # Every address of the host has the port taken, not only 127.0.0.1.
+    assert not _bindable("127.0.0.2", system.port)
+
+
+async def test_listen_address_limits_the_server(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """A site listening on 127.0.0.1 serves chargers there and nowhere else."""
+    entry = await setup_site(ocpp_host=" 127.0.0.1 ")
+    assert entry.data["ocpp_host"] == "127.0.0.1"
+    system = entry.runtime_data.system
+    assert system.config.host == "127.0.0.1"
+    assert _bindable("127.0.0.2", system.port)
+    async with connect(ocpp_url(entry, "CP1"), subprotocols=["ocpp1.6"]) as ws:
+        assert ws.subprotocol == "ocpp1.6"
+
+
+@pytest.mark.parametrize(
+    ("address", "error"),
+    [
+        ("my-charger-lan", "invalid_address"),
+        ("300.1.1.1", "invalid_address"),
+        # TEST-NET-1 (RFC 5737): never an address of this host.
+        ("192.0.2.1", "address_not_available"),
+    ],
+)
+async def test_listen_address_errors(
+    hass: HomeAssistant, address: str, error: str
+) -> None:
+    """An address that is not an IP of this host is a form error; nothing is made."""
+    result = await _start_flow(hass)
+    fields = {"site_name": "Home", "ocpp_port": free_port(), "charger_policy": "ask"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**fields, "ocpp_host": address}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"ocpp_host": error}
+    assert not hass.config_entries.async_entries(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**fields, "ocpp_host": "127.0.0.1"}
+    )
+    assert result["step_id"] == "sources"
+
+
+async def test_listen_address_in_options_and_reconfigure(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """The address changes on the site's own port; a bad one changes nothing."""
+    entry = await setup_site()
+    port = entry.runtime_data.system.port
+    base = {
+        "ocpp_port": port,
+        "charger_policy": "accept",
+        "tag_policy": "accept",
+        "remote_id_tag": "x",
+        "heartbeat_interval": 60,
+    }
+    result = await _options_step(hass, entry.entry_id, "central_system")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "ocpp_host": "192.0.2.1"}
+    )
+    assert result["errors"] == {"ocpp_host": "address_not_available"}
+    assert entry.runtime_data.system.config.host == "0.0.0.0"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "ocpp_host": "127.0.0.1"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.options["ocpp_host"] == "127.0.0.1"
+    assert entry.runtime_data.system.config.host == "127.0.0.1"
+    assert entry.runtime_data.system.port == port
+    assert _bindable("127.0.0.2", port)
+
+    result = await _reconfigure(hass, entry.entry_id)
+    schema = result["data_schema"].schema
+    assert next(k for k in schema if k == "ocpp_host").default() == "127.0.0.1"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "site_name": "Home",
+            "ocpp_port": port,
+            "ocpp_host": "0.0.0.0",
+            "charger_policy": "accept",
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.runtime_data.system.config.host == "0.0.0.0"
+    assert not _bindable("127.0.0.2", port)

@@ -69,7 +69,7 @@ async def test_full_site_setup(hass: HomeAssistant) -> None:
         result["flow_id"],
         {
             "grid_limit": 11,
-            "grid_limit_unit": "kW",
+            "grid_limit_unit": "kilowatt",
             "site_phases": "1",
             "site_voltage": 230,
             "battery_capacity_kwh": 10,
@@ -88,7 +88,7 @@ async def test_full_site_setup(hass: HomeAssistant) -> None:
     assert data["pv_power_entity"] == "sensor.pv"
     assert data["battery_power_sign"] == "discharging_positive"
     assert data["site_phases"] == 1
-    assert data["grid_limit_unit"] == "kW"
+    assert data["grid_limit_unit"] == "kilowatt"
     assert data["loop_interval"] == 10
     assert "house_power_entity" not in data
     await hass.async_block_till_done()
@@ -263,6 +263,12 @@ async def test_flexible_load_subentries(
         {"entity_id": "switch.boiler", "power_w": 100, "priority": 0},
     )
     assert result["errors"] == {"entity_id": "load_already_added"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"entity_id": "switch.not_there", "power_w": 100, "priority": 0},
+    )
+    assert result["errors"] == {"entity_id": "entity_not_found"}
+    assert len(entry.subentries) == 1
 
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "flexible_load"),
@@ -281,7 +287,7 @@ async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> No
     """A loadpoint's vehicle SoC source and priority are set in the options."""
     from ocpp.v16 import call
 
-    from tests.csms.ocpp16_client import fake_charger
+    from tests.fake_charge_point import fake_charger
 
     hass.states.async_set("sensor.car_soc", "64", {"unit_of_measurement": "%"})
     hass.states.async_set("sensor.car_range", "300", {"unit_of_measurement": "km"})
@@ -318,6 +324,10 @@ async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> No
         )
         assert result["errors"] == {"vehicle_soc_entity": "not_percentage"}
         result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"vehicle_soc_entity": "sensor.car_gone", "priority": 2}
+        )
+        assert result["errors"] == {"vehicle_soc_entity": "entity_not_found"}
+        result = await hass.config_entries.options.async_configure(
             result["flow_id"], {"vehicle_soc_entity": "sensor.car_soc", "priority": 2}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -325,3 +335,50 @@ async def test_vehicle_options(hass: HomeAssistant, setup_site: SetupSite) -> No
         settings = entry.runtime_data.site.settings("CPV/1")
         assert settings.vehicle_soc_entity == "sensor.car_soc"
         assert settings.priority == 2
+
+
+async def test_options_actuators(hass: HomeAssistant, setup_site: SetupSite) -> None:
+    """The battery script and the loop interval change in the options."""
+    hass.states.async_set("script.battery", "off")
+    entry = await setup_site()
+
+    async def actuators(values: dict[str, Any]) -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "actuators"}
+        )
+        assert result["step_id"] == "actuators"
+        return await hass.config_entries.options.async_configure(
+            result["flow_id"], values
+        )
+
+    result = await actuators({"battery_script": "script.battery", "loop_interval": 3})
+    assert result["errors"] == {"loop_interval": "loop_too_fast"}
+    assert "loop_interval" not in entry.options
+    result = await actuators({"battery_script": "script.battery", "loop_interval": 30})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["battery_script"] == "script.battery"
+    assert entry.options["loop_interval"] == 30
+    assert entry.runtime_data.site.options["loop_interval"] == 30
+
+    # A cleared field is left out of the submitted form.
+    result = await actuators({"loop_interval": 0})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["battery_script"] is None
+    assert entry.options["loop_interval"] == 0
+
+
+async def test_vehicles_of_an_unloaded_site(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """The vehicle options need the running site; unloaded, the step ends."""
+    entry = await setup_site()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "vehicles"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "site_not_loaded"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from homeassistant.components.automation.helpers import async_get_blueprints
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.setup import async_setup_component
 
 from custom_components.energy_coordinator.blueprint import (
@@ -157,3 +158,48 @@ async def test_automation_for_a_chosen_site(site_harness: SiteHarness) -> None:
     assert (h.site.last.at - before).total_seconds() == 1
     assert h.site.last.decision.as_dict()["status"]["house_kw"] == 0.8
     assert runs  # the site's listeners (its entities) heard every run
+
+
+async def test_update_reaches_loaded_automations(
+    site_harness: SiteHarness, hass_storage: dict[str, Any]
+) -> None:
+    """With automations running, HA reads the updated blueprint, not its cache."""
+    h = site_harness
+    bundled = BUNDLED.read_bytes()
+    older = bundled.replace(b"name: Coordinate energy\n", b"name: Older energy\n", 1)
+    assert older != bundled
+    target = _target(h.config_dir)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(older)
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": {"coordinate_energy.yaml": _sha(older)},
+    }
+    assert await async_setup_component(h.hass, "automation", {})
+    blueprints = async_get_blueprints(h.hass)
+    assert (await blueprints.async_get_blueprint(BLUEPRINT_PATH)).name == (
+        "Older energy"
+    )
+    await h.start()
+    assert target.read_bytes() == bundled
+    assert (await blueprints.async_get_blueprint(BLUEPRINT_PATH)).name == (
+        "Coordinate energy"
+    )
+
+
+async def test_unwritable_blueprint_folder(
+    site_harness: SiteHarness,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A blueprint that cannot be written is a warning; the site runs anyway."""
+    h = site_harness
+    folder = _target(h.config_dir).parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the folder belongs")
+    entry = await h.start()
+    assert entry.state is ConfigEntryState.LOADED
+    assert "Could not install the blueprint" in caplog.text
+    assert STORAGE_KEY not in hass_storage

@@ -72,7 +72,7 @@ async def test_grid_limit_holds_with_two_chargers_now(
 ) -> None:
     """Two `now` chargers on three phases share what the house leaves."""
     h = site_harness
-    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "A"})
+    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "ampere"})
     await h.set_number("house_w", 5 * VOLTS)  # 5 A, all on one line (worst case)
     sim1 = await h.charger("SIM1", ChargePoint16)
     sim2 = await h.charger("SIM2", ChargePoint201)
@@ -125,7 +125,7 @@ async def test_load_shedding_with_hysteresis_by_the_loop(
     """The built-in loop sheds the lowest priority first and restores later."""
     h = site_harness
     await h.start(
-        limits={"grid_limit": LIMIT_A, "grid_limit_unit": "A"},
+        limits={"grid_limit": LIMIT_A, "grid_limit_unit": "ampere"},
         actuators={"loop_interval": 10},
         loads=[(BOILER, 2000, 0), (POOL_PUMP, 1000, 1)],
     )

@@ -51,7 +51,7 @@ async def test_a_charger_without_smart_charging_is_budgeted_not_retried(
     site_harness: SiteHarness, caplog: pytest.LogCaptureFixture, answer: str
 ) -> None:
     h = site_harness
-    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "A"})
+    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "ampere"})
     await h.set_number("house_w", 2 * VOLTS)
     refusing = await h.charger("SIM1", ChargePoint201)
     refusing.responses["SetChargingProfile"] = answer

@@ -46,7 +46,7 @@ from custom_components.energy_coordinator import (
 )
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
-from tests.csms.ocpp16_client import FakeCharger, fake_charger, wait_until
+from tests.fake_charge_point import FakeChargePoint, fake_charger, wait_until
 
 from .conftest import SetupSite, charger_ident, charger_uid
 
@@ -69,7 +69,7 @@ def state(hass: HomeAssistant, platform: str, unique_id: str) -> Any:
     return current
 
 
-async def status(charger: FakeCharger, connector_id: int, value: str) -> None:
+async def status(charger: FakeChargePoint, connector_id: int, value: str) -> None:
     """Send a StatusNotification."""
     await charger.send(
         call.StatusNotification(
@@ -86,7 +86,9 @@ def sample(measurand: str, value: float, unit: str, phase: str | None = None) ->
     return item
 
 
-async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) -> None:
+async def booted(
+    hass: HomeAssistant, charger: FakeChargePoint, *connectors: int
+) -> None:
     """Boot the charger and report its connectors as Available."""
     await charger.boot()
     await status(charger, 0, "Available")

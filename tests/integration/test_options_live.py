@@ -40,7 +40,7 @@ async def test_a_new_grid_limit_keeps_the_charger_connected(
     site_harness: SiteHarness,
 ) -> None:
     h = site_harness
-    await h.start(limits={"grid_limit": 32, "grid_limit_unit": "A"})
+    await h.start(limits={"grid_limit": 32, "grid_limit_unit": "ampere"})
     sim = await h.charger()
     h.site.update_settings(LP, mode="now")
     await h.hass.services.async_call(DOMAIN, "coordinate", {}, blocking=True)
@@ -52,7 +52,7 @@ async def test_a_new_grid_limit_keeps_the_charger_connected(
     assert transaction is not None
     assert Frames(sim, start=0).limits()[-1][1] == 16.0
 
-    await _options(h, "limits", {"grid_limit": 10, "grid_limit_unit": "A"})
+    await _options(h, "limits", {"grid_limit": 10, "grid_limit_unit": "ampere"})
 
     assert h.entry is not None and h.entry.state is ConfigEntryState.LOADED
     assert h.site.system is system  # the same server, not a new one

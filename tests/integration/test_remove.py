@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.energy_coordinator.central_system import session_db_path
 from custom_components.energy_coordinator.const import DOMAIN
-from tests.csms.ocpp16_client import fake_charger
+from tests.fake_charge_point import fake_charger
 
 from .conftest import SetupSite
 

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -43,6 +44,7 @@ from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfig
 from custom_components.energy_coordinator.services import _ACTIONS
 from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
 from simulator.charge_point16 import ChargePoint16
+from tests.csms.ocpp16_client import fake_charger
 
 from .conftest import SetupSite
 
@@ -860,6 +862,27 @@ async def test_timeout(
     assert received.one("UnlockConnector") == {"connectorId": 1}
 
 
+async def test_limit_on_a_charger_without_smart_charging(
+    hass: HomeAssistant, site: Any
+) -> None:
+    """A charger that lacks the SmartCharging profile gets no profile sent."""
+    system = site.runtime_data.system
+    async with fake_charger(system, "BASIC") as charger:
+        charger.config["SupportedFeatureProfiles"] = "Core,RemoteTrigger"
+        del charger.config["ChargeProfileMaxStackLevel"]
+        await charger.boot()
+        await wait_for(
+            lambda: system.chargers["BASIC"].supports_smart_charging is False
+        )
+        device = charger_device(hass, site, "BASIC")
+        with pytest.raises(HomeAssistantError) as err:
+            await call(hass, "set_current_limit", {"device_id": device.id, "limit": 10})
+        assert err.value.translation_key == "command_not_supported"
+        assert err.value.translation_placeholders["charger_id"] == "BASIC"
+        assert str(err.value).startswith("Charger BASIC does not support")
+        assert charger.frames("SetChargingProfile") == []
+
+
 async def test_schema_rejects_bad_types(
     hass: HomeAssistant, cp: SimulatedChargePoint, device_id: str
 ) -> None:
@@ -937,3 +960,21 @@ def test_exception_keys_translated() -> None:
     for path in [package / "strings.json", *(package / "translations").glob("*")]:
         exceptions = json.loads(path.read_text(encoding="utf-8"))["exceptions"]
         assert keys <= set(exceptions), (path.name, keys - set(exceptions))
+
+
+def test_charger_answers_become_plain_json() -> None:
+    """Whatever a charger's answer holds, the action returns plain JSON values."""
+    answer = {
+        "status": "Accepted",
+        "schedule_start": datetime(2030, 1, 1, 12, tzinfo=UTC),
+        "periods": ({"limit": 16.0, "phases": 3}, [None, True]),
+        7: Decimal("7.5"),
+    }
+    data = services._json(answer)
+    assert data == {
+        "status": "Accepted",
+        "schedule_start": "2030-01-01T12:00:00+00:00",
+        "periods": [{"limit": 16.0, "phases": 3}, [None, True]],
+        "7": "7.5",
+    }
+    assert json.loads(json.dumps(data)) == data

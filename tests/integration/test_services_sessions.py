@@ -12,6 +12,7 @@ from homeassistant.exceptions import ServiceValidationError
 
 from simulator.base import SimulatedChargePoint
 
+from .conftest import SetupSite
 from .test_services import (
     StartCharger,
     call,
@@ -152,3 +153,31 @@ async def test_invalid_queries(hass: HomeAssistant, site: Any) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "get_sessions", {"device_id": "nope"}, response=True)
     assert err.value.translation_key == "device_not_found"
+
+
+async def test_device_of_another_site(
+    hass: HomeAssistant,
+    site: Any,
+    setup_site: SetupSite,
+    start_charger: StartCharger,
+) -> None:
+    """A charger asked for with another site's entry id is refused, not mixed up."""
+    other = await setup_site(site_name="Cabin")
+    await start_charger(site, "CP1")
+    device = charger_device(hass, site, "CP1")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "get_sessions",
+            {"device_id": device.id, "config_entry_id": other.entry_id},
+            response=True,
+        )
+    assert err.value.translation_key == "device_not_in_site"
+    assert err.value.translation_placeholders == {"config_entry_id": other.entry_id}
+    result = await call(
+        hass,
+        "get_sessions",
+        {"device_id": device.id, "config_entry_id": site.entry_id},
+        response=True,
+    )
+    assert result["total"] == 0

@@ -15,7 +15,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.energy_coordinator.const import DOMAIN
-from tests.csms.ocpp16_client import fake_charger
+from tests.fake_charge_point import fake_charger
 
 from .conftest import SetupSite
 

@@ -37,7 +37,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
-from tests.csms.ocpp16_client import FakeCharger, fake_charger
+from tests.fake_charge_point import FakeChargePoint, fake_charger
 
 from .conftest import SetupSite, charger_ident, charger_uid, site_entry_id
 
@@ -111,7 +111,9 @@ def grid_only(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
     return {"sources": {"grid_power_entity": "sensor.grid"}}
 
 
-async def booted(hass: HomeAssistant, charger: FakeCharger, *connectors: int) -> None:
+async def booted(
+    hass: HomeAssistant, charger: FakeChargePoint, *connectors: int
+) -> None:
     """Boot the charger and report its connectors as Available."""
     await charger.boot()
     for connector_id in (0, *(connectors or (1,))):
@@ -282,18 +284,21 @@ async def test_house_meter_is_preferred(
 
 
 @pytest.mark.parametrize(
-    ("unit", "device_class"), [("A", "current"), ("kW", "power")], ids=["A", "kW"]
+    ("option", "unit", "device_class"),
+    [("ampere", "A", "current"), ("kilowatt", "kW", "power")],
+    ids=["A", "kW"],
 )
 async def test_grid_limit(
     hass: HomeAssistant,
     setup_site: SetupSite,
     freezer: FrozenDateTimeFactory,
+    option: str,
     unit: str,
     device_class: str,
 ) -> None:
     """The grid limit number shows the limit in force in the configured unit."""
     entry = await setup_site(
-        site={"limits": {"grid_limit": 11, "grid_limit_unit": unit}}
+        site={"limits": {"grid_limit": 11, "grid_limit_unit": option}}
     )
     number_id = entity_id(hass, "number", uid(entry, "grid_limit"))
     limit = hass.states.get(number_id)
@@ -478,7 +483,11 @@ async def test_measured_line_currents_keep_the_grid_limit(
                 "grid_current_l2_entity": "sensor.grid_l2",
                 "grid_current_l3_entity": "sensor.grid_l3",
             },
-            "limits": {"grid_limit": 16, "grid_limit_unit": "A", "site_phases": "3"},
+            "limits": {
+                "grid_limit": 16,
+                "grid_limit_unit": "ampere",
+                "site_phases": "3",
+            },
         }
     )
     async with fake_charger(entry.runtime_data.system, CP) as charger:

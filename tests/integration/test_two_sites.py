@@ -22,7 +22,7 @@ from custom_components.energy_coordinator.identifiers import (
     connector_device_id,
     loadpoint_device_id,
 )
-from tests.csms.ocpp16_client import fake_charger
+from tests.fake_charge_point import fake_charger
 
 from .conftest import SetupSite
 
@@ -128,7 +128,7 @@ async def test_first_release_registries_are_migrated(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
 
     scoped = {
         "sensor.cp1_connector_2_power": charger_unique_id(

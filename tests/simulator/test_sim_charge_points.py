@@ -1039,3 +1039,23 @@ async def test_fleet_and_auto_session(csms: CentralSystem) -> None:
     finally:
         await stop_all(fleet)
     assert all(not c.is_connected for c in fleet)
+
+
+def test_quirks_make_awkward_chargers() -> None:
+    """`--quirk` names what some chargers in the field do."""
+    from simulator.__main__ import build_parser
+    from simulator.base import NOT_IMPLEMENTED
+    from simulator.runner import apply_quirks
+
+    quirks = ["--quirk", "no-smart-charging", "--quirk", "no-feature-list"]
+    args = build_parser().parse_args(["--url", "ws://127.0.0.1:1", *quirks])
+    cp16 = ChargePoint16("Q16", "ws://127.0.0.1:1")
+    apply_quirks(cp16, args.quirk)
+    assert cp16.responses["SetChargingProfile"] == NOT_IMPLEMENTED
+    assert "SupportedFeatureProfiles" in cp16.unreported_keys
+    assert "ChargeProfileMaxStackLevel" in cp16.unreported_keys
+    cp201 = ChargePoint201("Q201", "ws://127.0.0.1:1")
+    apply_quirks(cp201, ["no-remote-start-token"])
+    assert cp201.token_on_remote_start is False
+    with pytest.raises(ValueError, match="unknown quirk"):
+        apply_quirks(cp201, ["grumpy"])

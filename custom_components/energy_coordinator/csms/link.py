@@ -1,15 +1,18 @@
-"""What both OCPP handlers share: framing errors, liveness, commands, session ledger.
+"""What both OCPP handlers share: framing, CALLs both ways, command outcomes.
 
 `ChargePointLink` is mixed into the `ocpp` library's ChargePoint classes by
-`ocpp16.ChargePoint16` and `ocpp201.ChargePoint201`. It owns:
+`ocpp16.ChargePoint16` and `ocpp201.ChargePoint201`. It owns one connection:
 
 - reading frames from the websocket and answering bad ones with a CALLERROR (the
   connection is kept; nothing is logged with a traceback for a charger's mistake);
-- liveness: every frame marks the charger as heard from;
-- turning a command's outcome (result status, CALLERROR, time-out) into our errors;
-- the session ledger: opening, metering and closing transactions through the
-  `SessionStore` before the charger is answered, and the monotonic energy total.
+- answering CALLs with their `@on` handler and sending ours, each validated inline
+  against the OCPP schemas, an answer matched to its CALL by unique id;
+- turning a command's outcome (result status, CALLERROR, time-out) into our errors,
+  and what a charger's answers to limits teach (`send_limit`).
 
+A link sees its central system only through `LinkHost` (calls go one way: the
+server creates, serves and commands links; a link asks its host and is never
+called back from it); transactions and energy go to the host's `SessionLedger`.
 The version-specific command methods are declared here and implemented per version.
 """
 
@@ -18,14 +21,23 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import re
+import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.exceptions import OCPPError
-from ocpp.messages import Call, MessageType, unpack
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
+from ocpp.exceptions import InternalError, OCPPError
+from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
+from ocpp.messages import _validate_payload as _library_validation
 from websockets.exceptions import ConnectionClosed
 
 from .commands import (
@@ -41,14 +53,12 @@ from .commands import (
     ResetKind,
     short_detail,
 )
-from .meter import advance_total
-from .model import ChargerState, ConnectorState, Transaction
-from .sessions import EnergyTotal, SessionRecord
+from .config import CentralSystemConfig
+from .ledger import SessionLedger
+from .model import ChargerInfo, ChargerState, ConnectorState
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
-
-    from .server import CentralSystem
 
 _LOGGER = logging.getLogger(__name__)
 #: Frame-level log (every frame at DEBUG); kept apart so it can be enabled alone.
@@ -76,6 +86,17 @@ FRAME_LOGGER.addFilter(_FramesAtDebug())
 MAX_FRAME_CHARS = 64 * 1024
 
 
+def validate(message: Call | CallResult, ocpp_version: str) -> None:
+    """Check a frame's payload against its OCPP schema, here and now.
+
+    The `ocpp` library's own validator and error codes (FormatViolation,
+    PropertyConstraintViolation, ...), run inline; the library's `validate_payload`
+    runs it in an executor thread unless `ocpp.messages.ASYNC_VALIDATION` is
+    turned off for the whole process, which other OCPP users in HA must not see.
+    """
+    _library_validation(message, ocpp_version)
+
+
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -94,43 +115,79 @@ def parse_time(value: str | None) -> datetime:
     return parsed
 
 
+class LinkHost(Protocol):
+    """All a link may ask of its central system (`server.CentralSystem`)."""
+
+    @property
+    def config(self) -> CentralSystemConfig:
+        """The central system's settings."""
+        ...
+
+    @property
+    def ledger(self) -> SessionLedger:
+        """Where transactions and energy are booked."""
+        ...
+
+    def is_approved(self, charger_id: str) -> bool:
+        """Whether the owner added the charger (it may charge and authorize)."""
+        ...
+
+    def authorize(self, id_tag: str) -> str:
+        """Accepted, Blocked, Expired or Invalid."""
+        ...
+
+    def tag(self, id_tag: str) -> IdTagEntry | None:
+        """The owner's entry of an id tag, if any."""
+        ...
+
+    async def local_list(self) -> tuple[list[IdTagEntry], int]:
+        """The id tags for a charger's local list, and the list's version."""
+        ...
+
+    async def charger_booted(self, charger: ChargerState, info: ChargerInfo) -> str:
+        """Record a BootNotification; returns Accepted or Pending."""
+        ...
+
+    async def connectors_changed(self, charger: ChargerState) -> None:
+        """A new connector appeared: persist the charger's connector list."""
+        ...
+
+    def heard_from(self, charger: ChargerState) -> None:
+        """A frame arrived from the charger."""
+        ...
+
+
 class ChargePointLink(abc.ABC):
     """Connection-scoped handler for one charger; mixed into an ocpp ChargePoint."""
 
     # Provided by the ocpp library's ChargePoint.
     id: str
     _ocpp_version: str
+    _response_timeout: float
+    _call_lock: asyncio.Lock
+    _call_result: Any  # the version's call_result module
+    route_map: dict[str, dict[str, Any]]
 
     if TYPE_CHECKING:
-
-        async def call(
-            self,
-            payload: Any,
-            suppress: bool = True,
-            unique_id: str | None = None,
-            skip_schema_validation: bool = False,
-        ) -> Any: ...
-
-        async def _handle_call(self, msg: Call) -> Any: ...
 
         async def _send(self, message: str) -> None: ...
 
     def __init__(
-        self,
-        charger: ChargerState,
-        system: CentralSystem,
-        connection: ServerConnection,
+        self, charger: ChargerState, host: LinkHost, connection: ServerConnection
     ) -> None:
         super().__init__(  # type: ignore[call-arg]
             charger.charger_id,
             connection,
-            response_timeout=system.config.response_timeout,
+            response_timeout=host.config.response_timeout,
             logger=FRAME_LOGGER,
         )
         self.charger = charger
-        self.system = system
+        self.host = host
+        self.ledger = host.ledger
         self.connection = connection
         self._tasks: set[asyncio.Task[Any]] = set()
+        # unique id -> the answer awaited for our CALL (one at a time, OCPP-J)
+        self._awaiting: dict[str, asyncio.Future[CallResult | CallError]] = {}
 
     # Framing ------------------------------------------------------------------
 
@@ -144,7 +201,7 @@ class ChargePointLink(abc.ABC):
         try:
             async for raw in self.connection:
                 text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-                self.system.heard_from(self.charger)
+                self.host.heard_from(self.charger)
                 await self.route_message(text)
         except ConnectionClosed:
             pass
@@ -200,7 +257,35 @@ class ChargePointLink(abc.ABC):
             except ConnectionClosed:
                 pass
         else:
-            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+            waiting = self._awaiting.get(str(msg.unique_id))
+            if waiting is None or waiting.done():
+                _LOGGER.debug("%s: answer %s not awaited", self.id, msg.unique_id)
+            else:
+                waiting.set_result(msg)
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Answer one CALL with its `@on` handler (the version checked the action).
+
+        The payload is validated against the OCPP schema before the handler runs,
+        and the answer before it is sent, inline: the library would do it in an
+        executor thread (unless reconfigured for the whole process), and a thread
+        hop per frame costs more than the validation.
+        """
+        validate(msg, self._ocpp_version)
+        handler = self.route_map[msg.action]["_on_action"]
+        try:
+            response = handler(**camel_to_snake_case(msg.payload))
+            if inspect.isawaitable(response):
+                response = await response
+        except (OCPPError, ConnectionClosed):
+            raise
+        except Exception as err:  # our bug: the charger gets an InternalError
+            _LOGGER.exception("%s: handling %s failed", self.id, msg.action)
+            raise InternalError(description="Internal error") from err
+        payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        result = msg.create_call_result(payload)
+        validate(result, self._ocpp_version)
+        await self._send(result.to_json())
 
     def spawn(self, coro: Any) -> None:
         """Run a follow-up (a call to the charger) after answering its frame."""
@@ -214,20 +299,46 @@ class ChargePointLink(abc.ABC):
     async def request(
         self, payload: Any, accepted: tuple[str, ...] | None = ("Accepted",)
     ) -> Any:
-        """Send a CALL; raise our errors on time-out, CALLERROR or a refusal."""
+        """Send a CALL and return the charger's answer (its call_result payload).
+
+        Raises our errors on time-out, CALLERROR (NotImplemented / NotSupported:
+        `CommandNotSupported`), a lost connection, an answer that is not valid
+        OCPP, or a status not in `accepted`. Request and answer are validated
+        inline against the OCPP schemas (see `_handle_call`).
+        """
         action = type(payload).__name__
+        message = Call(
+            unique_id=str(uuid.uuid4()),
+            action=action,
+            payload=remove_nones(snake_to_camel_case(serialize_as_dict(payload))),
+        )
         try:
-            result = await self.call(payload, suppress=False)
-        except TimeoutError as err:
-            raise CommandTimeout(self.id, action) from err
+            validate(message, self._ocpp_version)
         except OCPPError as err:
-            if err.code in NOT_SUPPORTED_CODES:
-                raise CommandNotSupported(self.id, action, err.code) from err
             raise CommandFailed(
                 self.id, action, short_detail(f"{err.code}: {err.description}")
             ) from err
-        except ConnectionClosed as err:
-            raise CommandFailed(self.id, action, "connection closed") from err
+        answer = await self._exchange(message)
+        if isinstance(answer, CallError):
+            code = str(answer.error_code)
+            FRAME_LOGGER.debug("%s: %s answered %s", self.id, action, code)
+            if code in NOT_SUPPORTED_CODES:
+                raise CommandNotSupported(self.id, action, code)
+            raise CommandFailed(
+                self.id, action, short_detail(f"{code}: {answer.error_description}")
+            )
+        answer.action = action
+        try:
+            validate(answer, self._ocpp_version)
+        except OCPPError as err:
+            raise CommandFailed(
+                self.id,
+                action,
+                short_detail(f"invalid answer: {err.code}: {err.description}"),
+            ) from err
+        result = getattr(self._call_result, action)(
+            **camel_to_snake_case(answer.payload)
+        )
         if accepted is not None:
             status = getattr(result, "status", None)
             status = getattr(status, "value", status)
@@ -274,6 +385,23 @@ class ChargePointLink(abc.ABC):
                 conn.current_limit_a, conn.power_limit_w = None, float(limit.value)
             conn.limit_phases = limit.phases
         self.charger.notify()
+
+    async def _exchange(self, message: Call) -> CallResult | CallError:
+        """Send one CALL and wait for its answer (one CALL at a time, OCPP-J)."""
+        action = message.action
+        async with self._call_lock:
+            waiting = asyncio.get_running_loop().create_future()
+            self._awaiting[message.unique_id] = waiting
+            try:
+                await self._send(message.to_json())
+                async with asyncio.timeout(self._response_timeout):
+                    return await waiting
+            except TimeoutError as err:
+                raise CommandTimeout(self.id, action) from err
+            except ConnectionClosed as err:
+                raise CommandFailed(self.id, action, "connection closed") from err
+            finally:
+                del self._awaiting[message.unique_id]
 
     @abc.abstractmethod
     async def start_charging(self, connector_id: int, id_tag: str) -> None:
@@ -341,181 +469,20 @@ class ChargePointLink(abc.ABC):
     async def send_local_list(self, tags: list[IdTagEntry], version: int) -> None:
         """Replace the charger's local authorization list."""
 
+    async def booted(self, info: ChargerInfo) -> str:
+        """A BootNotification: the host decides; an accepted charger is learned."""
+        status = await self.host.charger_booted(self.charger, info)
+        if status == "Accepted":
+            self.spawn(self.after_accepted())
+        return status
+
+    @property
+    def approved(self) -> bool:
+        """Whether the owner added this charger (it may charge and authorize)."""
+        return self.host.is_approved(self.id)
+
     async def after_accepted(self) -> None:  # noqa: B027 - optional hook
         """Called (as a task) once the charger's boot is accepted."""
-
-    # Session ledger -----------------------------------------------------------
-
-    async def open_transaction(
-        self,
-        connector_id: int,
-        id_tag: str | None,
-        start_time: datetime,
-        meter_start_wh: float | None,
-        transaction_id: str | None = None,
-        evse_id: int | None = None,
-        seq_no: int | None = None,
-    ) -> Transaction:
-        """Store a new (or repeated) transaction and make it the connector's.
-
-        Returns the connector's own `Transaction` object (meter it, not a copy).
-        Without `meter_start_wh` the connector's last known register is used, or,
-        when none is known, the first register read in the transaction.
-        """
-        total = self.system.energy_total(self.id, connector_id)
-        pending = False
-        if meter_start_wh is None:
-            pending = total.last_register_wh is None
-            meter_start_wh = total.last_register_wh or 0.0
-        record = await self.system.store.start_session(
-            self.id,
-            connector_id,
-            id_tag,
-            start_time,
-            meter_start_wh,
-            transaction_id=transaction_id,
-            evse_id=evse_id,
-            seq_no=seq_no,
-        )
-        conn = self.charger.connector(connector_id)
-        if not pending and (
-            total.last_register_wh is None or meter_start_wh < total.last_register_wh
-        ):
-            # New or reset meter: count this session from its start value.
-            total = EnergyTotal(total.total_wh, meter_start_wh)
-            self.system.set_energy_total(self.id, connector_id, total)
-            await self.system.store.save_energy_total(self.id, connector_id, total)
-        transaction = transaction_from_record(record)
-        transaction.meter_start_pending = pending and record.energy_wh == 0
-        if record.stop_time is not None:  # a repeat of a finished transaction
-            conn.transaction = None
-            return transaction
-        if (
-            conn.transaction is not None
-            and conn.transaction.session_id == record.session_id
-        ):
-            return conn.transaction  # a repeated start of the running one
-        conn.transaction = transaction
-        # A new session may be another vehicle: its SoC is unknown until reported
-        # (the last one stays visible until then, after the session has ended).
-        conn.meter.soc_percent = None
-        conn.last_session_energy_wh = record.energy_wh
-        conn.last_session_id_tag = record.id_tag
-        conn.last_session_start = record.start_time
-        conn.last_session_stop = None
-        return transaction
-
-    async def record_register(
-        self,
-        connector_id: int,
-        register_wh: float,
-        transaction: Transaction | None,
-        seq_no: int | None = None,
-    ) -> None:
-        """Advance the energy total and the transaction's meter, durably."""
-        if transaction is not None and transaction.meter_start_pending:
-            transaction.meter_start_pending = False
-            transaction.meter_start_wh = register_wh
-            transaction.meter_last_wh = register_wh
-            await self.system.store.set_meter_start(transaction.session_id, register_wh)
-        old = self.system.energy_total(self.id, connector_id)
-        total = advance_total(old, register_wh)
-        meter: float | None = None
-        if transaction is not None and register_wh >= transaction.meter_start_wh:
-            transaction.meter_last_wh = max(transaction.meter_last_wh, register_wh)
-            meter = transaction.meter_last_wh
-            if seq_no is not None:
-                transaction.last_seq_no = seq_no
-        await self.system.store.record_meter(
-            self.id,
-            connector_id,
-            total if total != old else None,
-            transaction.session_id if transaction is not None else None,
-            meter,
-            seq_no,
-        )
-        self.system.set_energy_total(self.id, connector_id, total)
-        conn = self.charger.connector(connector_id)
-        conn.energy_total_wh = total.total_wh
-        if transaction is not None and conn.transaction is transaction:
-            conn.last_session_energy_wh = transaction.energy_wh
-
-    async def close_transaction(
-        self,
-        transaction_id: str,
-        stop_time: datetime,
-        meter_stop_wh: float | None,
-        reason: str | None,
-        resolution_wh: float = 1.0,
-    ) -> SessionRecord | None:
-        """Finish the transaction exactly once, even if it began before a restart.
-
-        Returns the finished session, or None when it was unknown or already
-        finished (the charger is still answered positively; nothing changes).
-        A stop value below the last register closes at the register (energy never
-        steps back); that is rounding when they differ by less than the meter's
-        `resolution_wh`, and worth a log line when they differ by more.
-        """
-        tx = self.find_transaction(transaction_id)
-        if tx is not None:
-            session_id = tx.session_id
-            connector_id = tx.connector_id
-        else:
-            stored = await self.system.store.get_session(self.id, transaction_id)
-            if stored is None or stored.stop_time is not None:
-                return None
-            session_id = stored.session_id
-            connector_id = stored.connector_id
-        if meter_stop_wh is not None:
-            await self.record_register(connector_id, meter_stop_wh, tx)
-        record = await self.system.store.finish_session(
-            session_id, stop_time, meter_stop_wh, reason
-        )
-        if (
-            record is not None
-            and meter_stop_wh is not None
-            and record.meter_stop_wh is not None
-            and record.meter_stop_wh - meter_stop_wh >= resolution_wh
-        ):
-            _LOGGER.info(
-                "%s: transaction %s stopped at %s Wh, below its last register;"
-                " closed at %s Wh",
-                self.id,
-                transaction_id,
-                meter_stop_wh,
-                record.meter_stop_wh,
-            )
-        conn = self.charger.connector(connector_id)
-        if conn.transaction is not None and conn.transaction.session_id == session_id:
-            conn.end_transaction()
-        if record is not None:
-            conn.last_session_energy_wh = record.energy_wh
-            conn.last_session_id_tag = record.id_tag
-            conn.last_session_start = record.start_time
-            conn.last_session_stop = record.stop_time
-        return record
-
-    def find_transaction(self, transaction_id: str) -> Transaction | None:
-        """The running transaction with this id, if we hold it in memory."""
-        for conn in self.charger.connectors.values():
-            if conn.transaction and conn.transaction.transaction_id == transaction_id:
-                return conn.transaction
-        return None
-
-
-def transaction_from_record(record: SessionRecord) -> Transaction:
-    """A running `Transaction` rebuilt from its stored session."""
-    return Transaction(
-        session_id=record.session_id,
-        transaction_id=record.transaction_id,
-        connector_id=record.connector_id,
-        id_tag=record.id_tag,
-        start_time=record.start_time,
-        meter_start_wh=record.meter_start_wh,
-        meter_last_wh=record.meter_last_wh,
-        evse_id=record.evse_id,
-        last_seq_no=record.last_seq_no,
-    )
 
 
 def _guess_unique_id(raw: str) -> str:

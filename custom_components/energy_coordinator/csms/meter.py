@@ -162,7 +162,7 @@ def advance_total(total: EnergyTotal, register_wh: float) -> EnergyTotal:
     Transaction.Begin value inside a StopTransaction's transactionData) or a meter
     that was reset. Neither may move the baseline back, or the energy between the
     two values would be counted twice; the baseline moves down only when a new
-    transaction starts below it (see `ChargePointLink.open_transaction`).
+    transaction starts below it (see `ledger.SessionLedger.open`).
     """
     last = total.last_register_wh
     if last is None:

@@ -2,10 +2,15 @@
 
 Owns `ChargerState` (one per charger id, kept across reconnects), its connectors
 (`ConnectorState`), the running `Transaction` of each connector and the latest
-`MeterReading`. Both OCPP handlers (1.6J and 2.0.1) write into these objects; the HA
-layer only reads them. A change is announced through `ChargerState.notify()`, which
-calls the listeners registered for that one charger: nothing polls, and a message from
-one charger never wakes the entities of another.
+`MeterReading`. The OCPP handlers (1.6J and 2.0.1) and the session ledger write into
+these objects; the HA layer only reads them. A change is announced through
+`ChargerState.notify()`, which calls the listeners registered for that one charger:
+nothing polls, and a message from one charger never wakes the entities of another.
+
+Instantaneous measurands never outlive what they measure, for both versions alike:
+when a transaction ends or a connector becomes Available, Faulted or Unavailable
+nothing flows (`MeterReading.stop_flow`); when the charger disconnects or goes
+silent they are unknown (`forget_instantaneous`). Registers persist.
 """
 
 from __future__ import annotations
@@ -234,9 +239,6 @@ class ChargerState:
         # may work now (a caller that backed off retries at once when this changes).
         self.link_epoch = 0
         self.configuration: dict[str, str] = {}  # 1.6 keys / 2.0.1 Component.Variable
-        # 2.0.1 remoteStartId -> the id tag we asked the station to start with (its
-        # TransactionEvent may carry only the id).
-        self.remote_starts: dict[int, str] = {}
         self._listeners: list[Listener] = []
         self._connector_listeners: list[Callable[[int], None]] = []
 

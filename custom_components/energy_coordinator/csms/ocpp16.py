@@ -202,22 +202,17 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
 
     # Helpers ------------------------------------------------------------------
 
-    @property
-    def approved(self) -> bool:
-        """Whether the owner added this charger (it may charge and authorize)."""
-        return self.system.is_approved(self.id)
-
     def _connector(self, connector_id: int) -> ConnectorState:
         """The connector; a new one is announced and persisted."""
         is_new = connector_id not in self.charger.connectors
         conn = self.charger.connector(connector_id)
         if is_new:
-            self.spawn(self.system.connectors_changed(self.charger))
+            self.spawn(self.host.connectors_changed(self.charger))
         return conn
 
     def _id_tag_info(self, id_tag: str) -> datatypes.IdTagInfo:
-        status = self.system.authorize(id_tag) if self.approved else "Invalid"
-        entry = self.system.tags.get(id_tag)
+        status = self.host.authorize(id_tag) if self.approved else "Invalid"
+        entry = self.host.tag(id_tag)
         expiry = None
         if entry is not None and entry.expiry is not None:
             expiry = ocpp_time(entry.expiry)
@@ -255,7 +250,9 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             if register is None or register == last_register or not ledger:
                 continue
             last_register = register
-            await self.record_register(conn.connector_id, register, transaction)
+            await self.ledger.record_register(
+                self.charger, conn.connector_id, register, transaction
+            )
             changed = True
         return changed
 
@@ -276,10 +273,10 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
             meter_type=kwargs.get("meter_type"),
             meter_serial_number=kwargs.get("meter_serial_number"),
         )
-        status = await self.system.on_boot(self, info)  # notifies
+        status = await self.booted(info)  # notifies
         return call_result.BootNotification(
             current_time=ocpp_time(utcnow()),
-            interval=self.system.config.heartbeat_interval,
+            interval=self.host.config.heartbeat_interval,
             status=status,
         )
 
@@ -368,11 +365,11 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
                     running.transaction_id,
                     connector_id,
                 )
-                await self.close_transaction(
-                    running.transaction_id, start, None, "Other"
+                await self.ledger.close(
+                    self.charger, running.transaction_id, start, None, "Other"
                 )
-            tx = await self.open_transaction(
-                connector_id, id_tag, start, float(meter_start)
+            tx = await self.ledger.open(
+                self.charger, connector_id, id_tag, start, float(meter_start)
             )
         self.charger.notify()
         return call_result.StartTransaction(
@@ -390,11 +387,11 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         id_tag: str | None = kwargs.get("id_tag")
         id_tag_info = self._id_tag_info(id_tag) if id_tag else None
         tx_id = str(transaction_id)
-        tx = self.find_transaction(tx_id)
+        tx = self.ledger.find(self.charger, tx_id)
         if tx is not None:
             connector_id = tx.connector_id
         else:
-            stored = await self.system.store.get_session(self.id, tx_id)
+            stored = await self.ledger.stored(self.id, tx_id)
             if stored is None or stored.stop_time is not None:
                 _LOGGER.info(
                     "%s: StopTransaction for %s unknown or already finished",
@@ -410,8 +407,8 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         )
         # 1.6: the reason may only be left out when it is Local.
         reason = kwargs.get("reason") or "Local"
-        await self.close_transaction(
-            tx_id, parse_time(timestamp), float(meter_stop), reason
+        await self.ledger.close(
+            self.charger, tx_id, parse_time(timestamp), float(meter_stop), reason
         )
         self.charger.notify()
         return call_result.StopTransaction(id_tag_info=id_tag_info)
@@ -425,7 +422,7 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         **kwargs: Any,
     ) -> call_result.MeterValues:
         tx = (
-            self.find_transaction(str(transaction_id))
+            self.ledger.find(self.charger, str(transaction_id))
             if transaction_id is not None
             else None
         )
@@ -529,13 +526,12 @@ class ChargePoint16(ChargePointLink, OcppChargePoint):  # type: ignore[misc]
         self.charger.notify()
         if not local_list:
             return
-        version = await self.system.store.local_list_version()
+        tags, version = await self.host.local_list()
         if version <= 0:
             return
         try:
             if await self.get_local_list_version() == version:
                 return
-            tags = sorted(self.system.tags.values(), key=lambda t: t.id_tag)
             await self.send_local_list(tags, version)
         except CommandError as err:
             _LOGGER.info("%s: local list not sent: %s", self.id, err)

@@ -2,9 +2,11 @@
 
 `CentralSystem` owns the websocket server (handshake auth, charger policy, subprotocol
 negotiation), the `ChargerState` of every known charger, the live `ChargePointLink` of
-every connected one, the id-tag list, the energy totals, and the liveness watchdog
-(no frame for 3 heartbeat intervals -> offline). The HA layer creates one per config
-entry and is told about chargers through `CentralSystemHooks`.
+every connected one, the id-tag list, the `SessionLedger` of every transaction, and
+the liveness watchdog (no frame for 3 heartbeat intervals -> offline). To its links
+it is their `LinkHost`: they ask it, it never calls back into a link while answering.
+The HA layer creates one per config entry and is told about chargers through
+`CentralSystemHooks`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,10 @@ import base64
 import binascii
 import contextlib
 import decimal
-import enum
 import hmac
+import importlib
 import logging
-import ssl
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,49 +33,26 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .commands import ChargerNotConnected, IdTagEntry
-from .link import ChargePointLink, transaction_from_record, utcnow
+from .config import CentralSystemConfig, ChargerPolicy, TagPolicy
+from .ledger import SessionLedger
+from .link import ChargePointLink, utcnow
 from .model import ChargerInfo, ChargerState, OcppVersion
-from .sessions import ChargerRecord, EnergyTotal, SessionStore, TagRecord
+from .sessions import ChargerRecord, SessionStore, TagRecord
+
+__all__ = [
+    "CentralSystem",
+    "CentralSystemConfig",
+    "CentralSystemHooks",
+    "ChargerPolicy",
+    "TagPolicy",
+]
 
 _LOGGER = logging.getLogger(__name__)
-
-# Validate frames inline: a thread hop per frame costs more than the validation.
-ocpp.messages.ASYNC_VALIDATION = False
 
 #: Frames above this size close the connection (1009) at the websocket layer.
 MAX_WS_FRAME = 1024 * 1024
 
 SUBPROTOCOLS = [OcppVersion.V201.value, OcppVersion.V16.value]
-
-
-class ChargerPolicy(enum.StrEnum):
-    """What happens to a charger id the owner has not added yet."""
-
-    ASK = "ask"  # Pending at boot; the owner is asked to add it
-    ACCEPT = "accept"  # added automatically
-    REJECT = "reject"  # refused at the handshake
-
-
-class TagPolicy(enum.StrEnum):
-    """What happens to an id tag that is not in the list."""
-
-    ACCEPT = "accept"
-    REJECT = "reject"
-
-
-@dataclass(frozen=True, slots=True)
-class CentralSystemConfig:
-    """Settings of one central system."""
-
-    host: str = "0.0.0.0"
-    port: int = 9000
-    ssl_context: ssl.SSLContext | None = None
-    password: str | None = None
-    charger_policy: ChargerPolicy = ChargerPolicy.ASK
-    tag_policy: TagPolicy = TagPolicy.ACCEPT
-    heartbeat_interval: int = 60
-    response_timeout: float = 30.0
-    remote_id_tag: str = "energy-coordinator"
 
 
 class CentralSystemHooks(Protocol):
@@ -100,14 +77,14 @@ class CentralSystem:
         store: SessionStore,
         hooks: CentralSystemHooks | None = None,
     ) -> None:
-        self.config = config
+        self._config = config
         self.store = store
+        self._ledger = SessionLedger(store)
         self.hooks = hooks
         self.chargers: dict[str, ChargerState] = {}
         self.links: dict[str, ChargePointLink] = {}
         self.tags: dict[str, IdTagEntry] = {}
         self._approved: set[str] = set()
-        self._energy: dict[tuple[str, int], EnergyTotal] = {}
         self._last_heard: dict[str, float] = {}
         self._server: Server | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -130,24 +107,7 @@ class CentralSystem:
                 charger.ocpp_version = OcppVersion(record.ocpp_version)
             for connector_id in record.connectors:
                 charger.connector(connector_id)
-            for connector_id, total in (
-                await self.store.energy_totals(record.charger_id)
-            ).items():
-                self._energy[(record.charger_id, connector_id)] = total
-                charger.connector(connector_id).energy_total_wh = total.total_wh
-            for connector_id, last in (
-                await self.store.last_sessions(record.charger_id)
-            ).items():
-                conn = charger.connector(connector_id)
-                conn.last_session_energy_wh = last.energy_wh
-                conn.last_session_id_tag = last.id_tag
-                conn.last_session_start = last.start_time
-                conn.last_session_stop = last.stop_time
-        for session in await self.store.open_sessions():
-            owner = self.chargers.get(session.charger_id)
-            if owner is not None:
-                conn = owner.connector(session.connector_id)
-                conn.transaction = transaction_from_record(session)
+        await self._ledger.restore(self.chargers)
         for tag in await self.store.tags():
             self.tags[tag.id_tag] = IdTagEntry(
                 tag.id_tag, tag.name, tag.status, tag.expiry
@@ -255,9 +215,18 @@ class CentralSystem:
             )
         )
 
-    async def on_boot(self, link: ChargePointLink, info: ChargerInfo) -> str:
+    @property
+    def config(self) -> CentralSystemConfig:
+        """The settings this central system runs with."""
+        return self._config
+
+    @property
+    def ledger(self) -> SessionLedger:
+        """The transactions and energy of every charger."""
+        return self._ledger
+
+    async def charger_booted(self, charger: ChargerState, info: ChargerInfo) -> str:
         """Record a BootNotification; returns Accepted or Pending."""
-        charger = link.charger
         charger.booted(info, utcnow())
         charger_id = charger.charger_id
         if self.is_approved(charger_id):
@@ -270,7 +239,6 @@ class CentralSystem:
                     self.hooks.charger_added(charger)
                 else:
                     self.hooks.charger_booted(charger)
-            link.spawn(link.after_accepted())
         else:
             charger.registration = "Pending"
             if charger_id not in self._pending_announced:
@@ -286,18 +254,6 @@ class CentralSystem:
         if charger.charger_id in self._approved:
             await self._save_charger(charger)
 
-    # Energy totals ------------------------------------------------------------
-
-    def energy_total(self, charger_id: str, connector_id: int) -> EnergyTotal:
-        """The energy counter of a connector (0 Wh when new)."""
-        return self._energy.get((charger_id, connector_id), EnergyTotal(0.0, None))
-
-    def set_energy_total(
-        self, charger_id: str, connector_id: int, total: EnergyTotal
-    ) -> None:
-        """Update the in-memory counter (the caller persists it)."""
-        self._energy[(charger_id, connector_id)] = total
-
     # Id tags ------------------------------------------------------------------
 
     def authorize(self, id_tag: str) -> str:
@@ -312,6 +268,15 @@ class CentralSystem:
         if entry.expiry is not None and entry.expiry <= utcnow():
             return "Expired"
         return entry.status
+
+    def tag(self, id_tag: str) -> IdTagEntry | None:
+        """The owner's entry of an id tag, if any."""
+        return self.tags.get(id_tag)
+
+    async def local_list(self) -> tuple[list[IdTagEntry], int]:
+        """Every id tag (sorted) and the list's version, for a local list."""
+        version = await self.store.local_list_version()
+        return sorted(self.tags.values(), key=lambda t: t.id_tag), version
 
     async def add_tag(self, entry: IdTagEntry) -> None:
         """Add or update a tag and push the list to connected chargers."""
@@ -330,8 +295,7 @@ class CentralSystem:
         return removed
 
     async def _push_local_list(self) -> None:
-        version = await self.store.local_list_version()
-        tags = sorted(self.tags.values(), key=lambda t: t.id_tag)
+        tags, version = await self.local_list()
         for link in list(self.links.values()):
             if link.charger.supports_local_list:
                 link.spawn(link.send_local_list(tags, version))
@@ -445,13 +409,17 @@ class CentralSystem:
 
 
 def preload_validators() -> None:
-    """Read every OCPP JSON schema once, off the event loop (blocking file I/O).
+    """Read every OCPP JSON schema and handler module once, off the event loop.
 
     The `ocpp` library caches a validator per schema on first use; without this,
     the first frame of each action would open a file inside the event loop. The
     library parses floats as Decimal for three 1.6 schemas (multipleOf checks), so
     those are loaded the same way here.
     """
+    # The handlers (and the library's enums and payload classes they import)
+    # load here too, not on the event loop at the first charger's connection.
+    importlib.import_module(".ocpp16", __package__)
+    importlib.import_module(".ocpp201", __package__)
     decimal_16 = {
         (MessageType.Call, "SetChargingProfile"),
         (MessageType.Call, "RemoteStartTransaction"),

@@ -4,7 +4,9 @@
 `synchronous=FULL`: every commit is synced to disk, so it survives a power loss).
 Every call runs on one dedicated worker thread, off the event loop, and commits
 before it returns, so a handler that awaits it before answering the charger never
-acknowledges a transaction that is not on disk.
+acknowledges a transaction that is not on disk. Calls that wait at the same time
+share one commit (and one sync), so a thousand chargers do not queue behind a
+thousand syncs.
 
 The database carries its schema version (`PRAGMA user_version`); `open()` brings an
 older one up to `SCHEMA_VERSION` one migration at a time, each in one transaction,
@@ -14,9 +16,11 @@ and refuses a newer one (a downgrade) without touching it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,8 +232,42 @@ def _session(row: sqlite3.Row) -> SessionRecord:
     )
 
 
+#: Most jobs committed together (one sync to disk for all of them).
+MAX_BATCH = 100
+
+
+@dataclass(slots=True)
+class _Job:
+    """One call into the store, run on its worker thread."""
+
+    func: Callable[[sqlite3.Connection | None], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    alone: bool = False  # open/close: outside any transaction, not batched
+
+    def settle(self, result: Any, error: BaseException | None) -> None:
+        """Hand the outcome to the waiting coroutine (thread-safe)."""
+
+        def deliver() -> None:
+            if self.future.done():  # the caller was cancelled
+                return
+            if error is None:
+                self.future.set_result(result)
+            else:
+                self.future.set_exception(error)
+
+        self.loop.call_soon_threadsafe(deliver)
+
+
 class SessionStore:
-    """SQLite-backed store; every public coroutine commits before returning."""
+    """SQLite-backed store; every public coroutine commits before returning.
+
+    One worker thread owns the connection. Calls waiting at the same time are
+    committed together (group commit): each runs in its own savepoint, so one that
+    fails changes nothing and the others still commit, and every one returns only
+    after the one commit that holds it is synced. Under load the cost of a sync is
+    shared; a lone call is committed alone, as before.
+    """
 
     def __init__(self, path: Path | str, synchronous: str = "FULL") -> None:
         """A store at `path`; `synchronous` other than FULL only for benchmarks."""
@@ -237,23 +275,93 @@ class SessionStore:
             raise ValueError(f"synchronous={synchronous!r}")
         self._path = str(path)
         self._synchronous = synchronous
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ec_sessions")
         self._db: sqlite3.Connection | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
         self._closed = False
+        #: Commits made (one per batch), for tests and benchmarks.
+        self.commits = 0
+
+    async def _submit(
+        self, func: Callable[[sqlite3.Connection | None], Any], alone: bool = False
+    ) -> Any:
+        if self._worker is None or (self._closed and not alone):
+            raise RuntimeError("session store is closed")
+        loop = asyncio.get_running_loop()
+        job = _Job(func, loop, loop.create_future(), alone)
+        self._jobs.put(job)
+        return await job.future
 
     async def _run[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
-        def job() -> T:
-            if self._db is None:
+        def job(db: sqlite3.Connection | None) -> T:
+            if db is None:
                 raise RuntimeError("session store is closed")
-            with self._db:  # one transaction, committed on success
-                return func(self._db)
+            return func(db)
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        result: T = await self._submit(job)
+        return result
+
+    def _work(self) -> None:
+        """The worker thread: run jobs, the waiting ones in one transaction."""
+        while (job := self._jobs.get()) is not None:
+            if job.alone:
+                self._run_alone(job)
+                continue
+            batch = [job]
+            while len(batch) < MAX_BATCH:
+                try:
+                    following = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None or following.alone:
+                    self._jobs.put(following)  # after this batch (FIFO)
+                    break
+                batch.append(following)
+            self._run_batch(batch)
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            result = job.func(self._db)
+        except BaseException as err:
+            job.settle(None, err)
+        else:
+            job.settle(result, None)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        db = self._db
+        if db is None:
+            for job in batch:
+                job.settle(None, RuntimeError("session store is closed"))
+            return
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            db.execute("BEGIN")
+            for job in batch:
+                db.execute("SAVEPOINT job")
+                try:
+                    result = job.func(db)
+                except Exception as err:
+                    db.execute("ROLLBACK TO job")
+                    db.execute("RELEASE job")
+                    outcomes.append((job, None, err))
+                else:
+                    db.execute("RELEASE job")
+                    outcomes.append((job, result, None))
+            db.commit()
+            self.commits += 1
+        except sqlite3.Error as err:  # the commit (or the database) failed
+            with contextlib.suppress(sqlite3.Error):
+                db.rollback()
+            for job in batch:
+                job.settle(None, err)
+            return
+        for job, result, error in outcomes:
+            job.settle(result, error)
 
     async def open(self) -> None:
         """Open (and create or migrate) the database; StoreVersionError if newer."""
 
-        def job() -> None:
+        def job(_: sqlite3.Connection | None) -> None:
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self._path, check_same_thread=False)
@@ -268,21 +376,35 @@ class SessionStore:
                 raise
             self._db = db
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        self._worker = worker = threading.Thread(
+            target=self._work, name="ec_sessions", daemon=True
+        )
+        worker.start()
+        try:
+            await self._submit(job, alone=True)
+        except BaseException:
+            self._closed = True  # nothing to close: the worker just stops
+            self._jobs.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, worker.join)
+            raise
 
     async def close(self) -> None:
         """Close the database and stop the worker thread (idempotent)."""
         if self._closed:
             return
         self._closed = True
+        worker = self._worker
+        if worker is None:
+            return
 
-        def job() -> None:
+        def job(_: sqlite3.Connection | None) -> None:
             if self._db is not None:
                 self._db.close()
                 self._db = None
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, job)
-        self._executor.shutdown(wait=True)
+        await self._submit(job, alone=True)
+        self._jobs.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, worker.join)
 
     # Sessions -----------------------------------------------------------------
 

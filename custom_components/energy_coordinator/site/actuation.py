@@ -83,6 +83,9 @@ class LoadpointRuntime:
     applied_phases: int | None = None
     ignored_runs: int = 0
     judged_reading: int | None = None  # MeterReading.updates last judged
+    applied_reading: int | None = None  # MeterReading.updates when last applied
+    previous_a: float | None = None  # the limit in force before the last one
+    follows: bool = False  # seen drawing within the limit we sent
     last_error: str | None = None
     in_flight: asyncio.Task[None] | None = None
     #: Why limits are not sent (None: controllable), and when to try again.
@@ -91,6 +94,16 @@ class LoadpointRuntime:
     backoff_s: float = RETRY_FIRST_S
     #: (online, link epoch) of the charger when last looked at.
     seen: tuple[bool, int] = (False, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """One charging profile to send: to whom, what, and whether it raises."""
+
+    lp_id: str
+    link: ChargePointLink
+    limit: ChargingLimit
+    raises: bool
 
 
 @dataclass
@@ -132,6 +145,35 @@ class Actuator:
         runtime = self.runtime.get(lp_id)
         return runtime is None or runtime.uncontrollable is None
 
+    def expected_current_a(self, lp_id: str, conn: ConnectorState) -> float | None:
+        """What a charger draws now, when a limit was sent since its last report.
+
+        The grid meter sees a new limit within a second or two; the charger
+        reports its new draw only with its next meter values. Until then the
+        site counts the EV at what it will draw, so the house load it derives
+        (PV + grid - EVs) neither drops by a cut (and hands it out again) nor
+        grows by a raise (and cuts again). A charger that drew at its limit
+        draws the new one; one that drew less keeps drawing that, at most the
+        new limit. Only for a charger seen following our limits (None else).
+        """
+        runtime = self.runtime.get(lp_id)
+        if (
+            runtime is None
+            or not runtime.follows
+            or runtime.applied_a is None
+            or runtime.applied_reading != conn.meter.updates
+        ):
+            return None
+        reported = max(conn.meter.current_phases_a.values(), default=None)
+        if reported is None:
+            reported = conn.meter.current_a
+        if reported is None:
+            return None
+        previous = runtime.previous_a
+        if previous is not None and reported >= previous - LIMIT_TOLERANCE_A:
+            return runtime.applied_a  # it drew at its limit: it takes the new one
+        return min(reported, runtime.applied_a)
+
     def uncontrollable(self) -> dict[str, str]:
         """Loadpoints that refuse limits, and why."""
         return {
@@ -166,22 +208,52 @@ class Actuator:
         now: datetime,
         done: CarryOut,
     ) -> None:
-        """Send the limits that changed, concurrently; wait `ACTION_WAIT_S` at most."""
-        sends: dict[asyncio.Task[None], str] = {}
+        """Send the limits that changed: cuts first, raises once the cuts are in.
+
+        So the sum of the limits in force never exceeds what the decision allows
+        on the way from the old limits to the new ones. Waits `ACTION_WAIT_S` in
+        all; a raise whose cuts are not all confirmed by then waits for the next
+        decision.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACTION_WAIT_S
+        cuts: list[_Send] = []
+        raises: list[_Send] = []
         for lp_id, action in vehicles.items():
-            send = self._prepare(lp_id, action, now, done)
+            send = self._prepare(lp_id, action, now)
             if send is not None:
-                sends[send] = lp_id
-        if not sends:
+                (raises if send.raises else cuts).append(send)
+        if not cuts and not raises:
             return
-        finished, _ = await asyncio.wait(sends, timeout=ACTION_WAIT_S)
-        for task, lp_id in sends.items():
-            if task not in finished:
-                done.pending.append(lp_id)
+        cut_tasks = {self._start(send, now, done): send.lp_id for send in cuts}
+        if cut_tasks:
+            finished, _ = await asyncio.wait(
+                cut_tasks, timeout=max(0.0, deadline - loop.time())
+            )
+            late = [lp_id for task, lp_id in cut_tasks.items() if task not in finished]
+            done.pending.extend(late)
+            failed = any(
+                self.runtime[lp_id].applied_a is None
+                or self.runtime[lp_id].last_error is not None
+                for task, lp_id in cut_tasks.items()
+                if task in finished
+            )
+            if late or failed:
+                done.pending.extend(send.lp_id for send in raises)
+                return
+        raise_tasks = {self._start(send, now, done): send.lp_id for send in raises}
+        if raise_tasks:
+            finished, _ = await asyncio.wait(
+                raise_tasks, timeout=max(0.0, deadline - loop.time())
+            )
+            done.pending.extend(
+                lp_id for task, lp_id in raise_tasks.items() if task not in finished
+            )
 
     def _prepare(
-        self, lp_id: str, action: LoadpointAction, now: datetime, done: CarryOut
-    ) -> asyncio.Task[None] | None:
+        self, lp_id: str, action: LoadpointAction, now: datetime
+    ) -> _Send | None:
+        """What to send a loadpoint now (None: nothing)."""
         charger_id, connector_id = split_loadpoint_id(lp_id)
         charger = self._system.chargers.get(charger_id)
         link = self._system.links.get(charger_id)
@@ -194,7 +266,7 @@ class Actuator:
         if runtime.uncontrollable is not None:
             if not self._due_for_retry(runtime, now):
                 return None
-            return self._probe(lp_id, conn, link, action, now, done)
+            return self._probe(lp_id, conn, link, action)
         self._check_applied(lp_id, conn, runtime, now)
         if runtime.uncontrollable is not None:
             return None
@@ -219,24 +291,22 @@ class Actuator:
             phases=action.phases,
             purpose=purpose,
         )
-        return self._start(lp_id, link, limit, now, done)
+        # A charger without a limit of ours may draw its maximum: any limit cuts.
+        raises = (
+            conn.current_limit_a is not None
+            and current * action.phases
+            > conn.current_limit_a * (conn.limit_phases or action.phases) + 0.05
+        )
+        return _Send(lp_id, link, limit, raises)
 
-    def _start(
-        self,
-        lp_id: str,
-        link: ChargePointLink,
-        limit: ChargingLimit,
-        now: datetime,
-        done: CarryOut,
-    ) -> asyncio.Task[None]:
+    def _start(self, send: _Send, now: datetime, done: CarryOut) -> asyncio.Task[None]:
         task = self._hass.async_create_background_task(
-            self._send(lp_id, link.set_charging_limit(limit), limit, now, done),
-            f"energy_coordinator limit {lp_id}",
+            self._send(send, now, done),
+            f"energy_coordinator limit {send.lp_id}",
             eager_start=True,
         )
-        runtime = self._runtime(lp_id)
         if not task.done():
-            runtime.in_flight = task
+            self._runtime(send.lp_id).in_flight = task
         return task
 
     def _probe(
@@ -245,9 +315,7 @@ class Actuator:
         conn: ConnectorState,
         link: ChargePointLink,
         action: LoadpointAction,
-        now: datetime,
-        done: CarryOut,
-    ) -> asyncio.Task[None]:
+    ) -> _Send:
         """Try an uncontrollable charger again with what it draws now.
 
         The core keeps that much free for it, so the attempt changes nothing
@@ -264,19 +332,13 @@ class Actuator:
             phases=conn.limit_phases or action.phases,
             purpose=LimitPurpose.TX_DEFAULT,
         )
-        return self._start(lp_id, link, limit, now, done)
+        return _Send(lp_id, link, limit, raises=False)
 
-    async def _send(
-        self,
-        lp_id: str,
-        command: Any,
-        limit: ChargingLimit,
-        now: datetime,
-        done: CarryOut,
-    ) -> None:
+    async def _send(self, send: _Send, now: datetime, done: CarryOut) -> None:
+        lp_id, limit = send.lp_id, send.limit
         runtime = self._runtime(lp_id)
         try:
-            await command
+            await send.link.set_charging_limit(limit)
         except CommandNotSupported as err:
             self._give_up(lp_id, runtime, "not_supported", now)
             done.errors.append(f"{lp_id}: {err}")
@@ -302,11 +364,13 @@ class Actuator:
             runtime.retry_at = None
             runtime.purpose = LimitPurpose.TX_DEFAULT
             self.changed.add(lp_id)
+        runtime.previous_a = runtime.applied_a
         runtime.applied_a = limit.value
         runtime.applied_phases = limit.phases
         runtime.ignored_runs = 0
         runtime.backoff_s = RETRY_FIRST_S
         runtime.judged_reading = self._connector(lp_id).meter.updates
+        runtime.applied_reading = runtime.judged_reading
         runtime.last_error = None
         done.executed.append(
             f"{lp_id}: {limit.value} A on {limit.phases} phase(s) "
@@ -353,7 +417,9 @@ class Actuator:
             observed = conn.meter.current_a
         if observed is None or observed <= runtime.applied_a + LIMIT_TOLERANCE_A:
             runtime.ignored_runs = 0
+            runtime.follows = observed is not None
             return
+        runtime.follows = False
         runtime.ignored_runs += 1
         if runtime.ignored_runs < IGNORED_RUNS_BEFORE_FALLBACK:
             return

@@ -37,6 +37,7 @@ from ..const import (
     CONF_LOOP_INTERVAL,
     CONF_SHARING,
     DOMAIN,
+    GRID_LIMIT_UNIT_KILOWATT,
     SIGNAL_NEW_CHARGER,
 )
 from ..csms.commands import ChargingLimit, LimitPurpose, LimitUnit
@@ -162,6 +163,7 @@ class SiteCoordinator:
             self.settings,
             self.actuator.controllable,
             self._grid_limits,
+            self.actuator.expected_current_a,
         )
         self._state = ControllerState()
         self._store = SiteSettingsStore(hass, entry_id)
@@ -263,9 +265,11 @@ class SiteCoordinator:
         return remove
 
     @callback
-    def _notify(self, lp_ids: set[str] | None = None) -> None:
-        for listener in list(self._listeners):
-            listener()
+    def _notify(self, lp_ids: set[str] | None = None, site: bool = True) -> None:
+        """Wake the site's entities (`site`) and those of `lp_ids`."""
+        if site:
+            for listener in list(self._listeners):
+                listener()
         for lp_id in lp_ids or ():
             for listener in list(self._lp_listeners.get(lp_id, ())):
                 listener()
@@ -308,7 +312,9 @@ class SiteCoordinator:
         self.loadpoints[lp_id] = replace(self.settings(lp_id), **changes)
         self.snapshots.invalidate(lp_id)
         self._schedule_save()
-        self._notify({lp_id})
+        # Only this loadpoint's entities show its settings: a thousand changes
+        # (one select_option call for a garage) wake nothing else.
+        self._notify({lp_id}, site=False)
 
     @property
     def battery_command(self) -> BatteryCommand:
@@ -338,8 +344,10 @@ class SiteCoordinator:
 
     @property
     def grid_limit_unit(self) -> str:
-        """A (per phase) or kW (total)."""
-        return str(self.options.get(CONF_GRID_LIMIT_UNIT) or "A")
+        """A (per phase) or kW (total), from the stored option key."""
+        if self.options.get(CONF_GRID_LIMIT_UNIT) == GRID_LIMIT_UNIT_KILOWATT:
+            return "kW"
+        return "A"
 
     def _grid_limits(self) -> tuple[float | None, float | None]:
         limit, unit = self.grid_limit, self.grid_limit_unit
@@ -353,11 +361,12 @@ class SiteCoordinator:
     # Readings for the site's sensors ----------------------------------------------
 
     def ev_power_w(self) -> float:
-        """What the loadpoints of online chargers draw now, in W."""
+        """What the loadpoints of online chargers draw now, in W (as the core
+        counts them: a charger just cut is counted at no more than its limit)."""
         return sum(
-            conn.meter.power_w or 0.0
-            for _, charger, conn in self.loadpoint_connectors()
-            if charger.online and conn.transaction is not None
+            lp.charging_power_w or 0.0
+            for lp in self.snapshots.loadpoint_snapshots(dt_util.utcnow(), {})
+            if lp.online
         )
 
     # Coordination -------------------------------------------------------------
@@ -391,12 +400,14 @@ class SiteCoordinator:
     ) -> CoordinationResult:
         """Decide and, unless `dry_run`, carry the decision out."""
         async with self._lock:
-            started = time.perf_counter()
+            clock = _CycleClock()
             now = dt_util.utcnow()
             self._prepare_loadpoints(now)
             self._update_repairs()
             snapshot = self.snapshot(now, overrides)
+            clock.lap("snapshot")
             decision = await self._decide(snapshot, now)
+            clock.lap("decide (executor)", on_loop=False)
             result = CoordinationResult(at=now, decision=decision, dry_run=dry_run)
             if dry_run:
                 return result
@@ -405,6 +416,7 @@ class SiteCoordinator:
             await self.actuator.apply_vehicles(decision.actions.vehicles, now, done)
             await self.actuator.apply_battery(decision, done)
             await self.actuator.apply_loads(decision, done)
+            clock.lap("carry out (incl. waiting for answers)", on_loop=False)
             previous = self.last
             if previous is None or previous.decision.actions != decision.actions:
                 result.changed_at = now
@@ -418,10 +430,14 @@ class SiteCoordinator:
                 self.snapshots.invalidate(lp_id)
             self._update_charger_repairs()
             self._notify(changed)
+            clock.lap("notify")
             _LOGGER.debug(
-                "Coordinated %d loadpoints in %.1f ms: %d commands, %d pending",
+                "Coordinated %d loadpoints in %.1f ms (%.1f ms on the event loop: "
+                "%s): %d commands, %d pending",
                 len(decision.actions.vehicles),
-                (time.perf_counter() - started) * 1000,
+                clock.total_ms,
+                clock.loop_ms,
+                clock.laps(),
                 len(result.executed),
                 len(result.pending),
             )
@@ -529,6 +545,30 @@ class SiteCoordinator:
 
 def _no_plan(now: datetime) -> SlotTargets | None:
     return None
+
+
+class _CycleClock:
+    """Where a coordination's time goes: on the event loop, or waited for."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self._laps: list[tuple[str, float]] = []
+        self.loop_ms = 0.0
+
+    def lap(self, name: str, on_loop: bool = True) -> None:
+        now = time.perf_counter()
+        ms = (now - self._last) * 1000
+        self._laps.append((name, ms))
+        if on_loop:
+            self.loop_ms += ms
+        self._last = now
+
+    @property
+    def total_ms(self) -> float:
+        return (self._last - self._start) * 1000
+
+    def laps(self) -> str:
+        return ", ".join(f"{name} {ms:.1f} ms" for name, ms in self._laps)
 
 
 def _charger_name(charger: ChargerState | None, charger_id: str) -> str:

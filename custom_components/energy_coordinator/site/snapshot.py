@@ -81,6 +81,7 @@ class SnapshotBuilder:
         settings: Callable[[str], LoadpointSettings],
         controllable: Callable[[str], bool],
         grid_limit: Callable[[], tuple[float | None, float | None]],
+        expected_current_a: Callable[[str, ConnectorState], float | None],
     ) -> None:
         self._hass = hass
         self._grid_limit = grid_limit
@@ -90,6 +91,7 @@ class SnapshotBuilder:
         self._reader = reader
         self._settings = settings
         self._controllable = controllable
+        self._expected_current_a = expected_current_a
         self._cache: dict[str, LoadpointSnapshot] = {}
         self._dirty_chargers: set[str] = set()
         self._watched: dict[str, tuple[ChargerState, list[Callable[[], None]]]] = {}
@@ -325,6 +327,10 @@ class SnapshotBuilder:
         active = [
             p for p, a in conn.meter.current_phases_a.items() if a > ACTIVE_PHASE_A
         ]
+        power = (conn.meter.power_w or 0.0) if conn.transaction is not None else 0.0
+        if (expected := self._expected_current_a(lp_id, conn)) is not None:
+            phases = conn.limit_phases or len(active) or 3
+            power = expected * self.voltage_v * phases
         return LoadpointSnapshot(
             id=lp_id,
             mode=ChargeMode(settings.mode),
@@ -336,9 +342,7 @@ class SnapshotBuilder:
             connected=conn.plugged if online else None,
             online=online,
             controllable=self._controllable(lp_id),
-            charging_power_w=(conn.meter.power_w or 0.0)
-            if conn.transaction is not None
-            else 0.0,
+            charging_power_w=power,
             current_a=conn.current_limit_a,
             min_soc_pct=settings.min_soc_pct,
             target_soc_pct=settings.target_soc_pct,
