@@ -64,8 +64,7 @@ LIST_CHARGERS = ToolSpec(
 )
 GET_PLAN = ToolSpec(
     "get_plan",
-    "The plan for the next hours: when each EV charges and why, battery, "
-    "loads, cost.",
+    "The plan for the next hours: when each EV charges and why, battery, loads, cost.",
     schema({"loadpoint": string()}),
     READ,
 )
