@@ -285,7 +285,7 @@ class SitePlanner:
             return
         self._wanted = True
         if self._task is None or self._task.done():
-            self._task = self.hass.async_create_background_task(
+            self._task = self.hass.async_create_task(
                 self._async_run(), "energy_coordinator replan", eager_start=False
             )
 
