@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from custom_components.energy_coordinator.const import DOMAIN
@@ -184,3 +185,51 @@ async def test_the_battery_charges_from_the_grid_when_the_plan_says_so(
     assert h.battery_calls[-1] == {"mode": "charge", "power_w": 3000}
     explained = await explain_plan(hass)
     assert "battery_charge" in [r["code"] for r in explained["reasons"]]
+
+
+async def test_a_run_that_no_longer_fits_raises_a_repair(
+    site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    """2 h by 13:00, asked at noon with nothing run yet: 1 h is planned; a longer
+    window clears the issue."""
+    h = site_harness
+    await hass.config.async_set_time_zone(TZ)
+    await h.start()
+    await _add_boiler(h, run_hours=2.0, window_start="08:00:00", window_end="13:00:00")
+    await h.switch(BOILER, False)
+    await h.settle()
+
+    registry = ir.async_get(hass)
+    issue_id = f"{h.entry.entry_id}_input_boolean_boiler_goal"
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "load_goal_unreachable"
+    assert issue.translation_placeholders == {
+        "load": "boiler",
+        "hours": "2",
+        "time": "13:00",
+        "planned": "1",
+    }
+    (goal,) = (await get_plan(hass))["goals"]
+    assert goal["met"] is False and goal["planned_hours"] == 1.0
+
+    subentry = next(iter(h.entry.subentries.values()))
+    flows = hass.config_entries.subentries
+    result = await flows.async_init(
+        (h.entry.entry_id, "flexible_load"),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
+    result = await flows.async_configure(
+        result["flow_id"],
+        {
+            "entity_id": BOILER,
+            "power_w": 2000,
+            "priority": 0,
+            "run_hours": 2.0,
+            "window_start": "08:00:00",
+            "window_end": "18:00:00",
+        },
+    )
+    assert result["type"] == "abort"
+    await h.settle()
+    assert registry.async_get_issue(DOMAIN, issue_id) is None

@@ -240,7 +240,7 @@ class SitePlanner:
         self.async_request_replan()
 
     async def async_shutdown(self) -> None:
-        """Stop following changes; wait for a plan being made."""
+        """Stop following changes; a plan being made is cancelled."""
         self._closed = True
         for unsub in (
             *self._unsubs,
