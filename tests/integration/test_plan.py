@@ -31,7 +31,7 @@ from .plan_setup import (
     local_midnight,
     nord_pool_attributes,
 )
-from .site_harness import SiteHarness, site_harness
+from .site_harness import BATTERY_SOC, SiteHarness, site_harness
 
 __all__ = ["site_harness"]
 
@@ -299,3 +299,88 @@ async def test_the_target_time_can_be_cleared(
     assert state is not None and state.state == "unknown"
     (goal,) = (await get_plan(hass))["goals"]
     assert goal["deadline"] is None  # plan mode: the target within the horizon
+
+
+async def test_a_battery_soc_that_strays_from_the_plan_replans(
+    site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    h = site_harness
+    await hass.config.async_set_time_zone(TZ)
+    hass.states.async_set(PRICE, "35.0", nord_pool_attributes(_today(), PRICES))
+    await h.start(
+        sources={"battery_soc_entity": BATTERY_SOC},
+        limits={"battery_capacity_kwh": 10},
+    )
+    await configure_planning(
+        hass, h.entry, {"price_entity": PRICE}, price_source="entity"
+    )
+    planner = h.entry.runtime_data.planner
+    assert planner is not None and planner.result is not None
+    assert planner.result.plan is not None and planner.result.plan.battery_soc_kwh
+    generation = planner.generation
+    await h.set_number("battery_soc", 52)  # within what the plan expects
+    assert planner.generation == generation
+    await h.set_number("battery_soc", 75)
+    assert planner.generation == generation + 1
+    (first, *_) = (await get_plan(hass))["slots"]
+    assert first["battery_soc_pct"] is not None
+
+
+async def test_vehicle_soc_entity_and_manual_cap_shape_the_goal(
+    site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    h = site_harness
+    await _priced_site(h, hass)
+    hass.states.async_set("sensor.car_soc", "50", {"unit_of_measurement": "%"})
+    await _plugged_ev(h, vehicle_soc_entity="sensor.car_soc", manual_cap_a=10.0)
+    (goal,) = (await get_plan(hass))["goals"]
+    assert (goal["soc_pct"], goal["soc_source"]) == (50.0, "entity")
+    assert goal["need_kwh"] == pytest.approx(20.0, abs=0.1)  # 30 % of 60 / 0.9
+    charging = [
+        s["ev_kw"][LP] for s in (await get_plan(hass))["slots"] if s["ev_kw"][LP]
+    ]
+    assert max(charging) == pytest.approx(10 * 230 * 3 / 1000, abs=0.01)
+
+
+async def test_a_price_entity_without_a_forecast_yet_prices_the_hour(
+    site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    """Nord Pool before its first fetch: its state prices the rest of the hour."""
+    h = site_harness
+    await _priced_site(h, hass)
+    hass.states.async_set(
+        PRICE,
+        "20.0",
+        {"unit_of_measurement": "c/kWh", "raw_today": [], "raw_tomorrow": []},
+    )
+    await h.settle()
+    plan = await get_plan(hass)
+    assert plan["status"] == "optimal"
+    assert [s["import_price"] for s in plan["slots"]] == [pytest.approx(0.2)] * 4
+    hass.states.async_set(
+        PRICE,
+        "unavailable",
+        {"unit_of_measurement": "c/kWh", "raw_today": [], "raw_tomorrow": []},
+    )
+    await h.settle()
+    assert (await get_plan(hass))["reason"] == "no_prices"
+
+
+async def test_time_of_use_export_prices(
+    site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    h = site_harness
+    await hass.config.async_set_time_zone(TZ)
+    await h.start()
+    await configure_planning(
+        hass,
+        h.entry,
+        {
+            "price_fixed": 0.3,
+            "export_price_time_of_use": "00:00 0.05\n12:30 0.12",
+        },
+        price_source="fixed",
+        export_price_source="time_of_use",
+    )
+    slots = (await get_plan(hass))["slots"]
+    assert [s["export_price"] for s in slots[:3]] == [0.05, 0.05, 0.12]
