@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from .plan_setup import configure_planning, get_plan
-from .site_harness import GRID, HOUSE, PV, SiteHarness, site_harness
+from .site_harness import BOILER, GRID, HOUSE, PV, SiteHarness, site_harness
 
 __all__ = ["site_harness"]
 
@@ -250,3 +250,46 @@ async def test_derived_house_load_leaves_ev_charging_out(
     ]
     assert evening
     assert [s["load_kw"] for s in evening] == pytest.approx([0.3] * len(evening))
+
+
+async def test_a_deferrable_loads_run_so_far_comes_from_the_recorder(
+    recorder_mock: Recorder, site_harness: SiteHarness, hass: HomeAssistant
+) -> None:
+    """It ran 45 minutes of its 2 hours (switched by hand): five more slots are
+    planned (the first, running now, is only partly left)."""
+    h = site_harness
+    await hass.config.async_set_time_zone(TZ)
+    await h.start()
+    flows = hass.config_entries.subentries
+    result = await flows.async_init(
+        (h.entry.entry_id, "flexible_load"), context={"source": "user"}
+    )
+    await flows.async_configure(
+        result["flow_id"],
+        {
+            "entity_id": BOILER,
+            "power_w": 2000,
+            "priority": 0,
+            "run_hours": 2.0,
+            "window_start": "08:00:00",
+            "window_end": "20:00:00",
+        },
+    )
+    await h.settle()
+    await h.switch(BOILER, False)
+    await h.tick(60)
+    await h.switch(BOILER, True)
+    await h.tick(45 * 60)
+    await h.switch(BOILER, False)
+    await async_wait_recording_done(hass)
+    await h.tick(60)
+    planner = h.entry.runtime_data.planner
+    assert planner is not None
+    planner.async_request_replan()
+    await h.settle()
+
+    (goal,) = (await get_plan(hass))["goals"]
+    assert goal["done_hours"] == pytest.approx(0.75)
+    assert goal["met"] is True
+    on = [s for s in (await get_plan(hass))["slots"] if BOILER in s["loads_on"]]
+    assert len(on) == 5

@@ -463,7 +463,8 @@ def _on_hours(
         hass, since, now, entity_id, no_attributes=True, include_start_time_state=True
     ).get(entity_id, [])
     seconds = 0.0
-    for state, following in zip(states, [*states[1:], None], strict=True):
+    followers: list[State | None] = [*states[1:], None] if states else []
+    for state, following in zip(states, followers, strict=True):
         begin = max(since, state.last_changed)
         end = following.last_changed if following is not None else now
         if state.state == STATE_ON and end > begin:
