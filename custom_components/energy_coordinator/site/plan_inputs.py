@@ -82,6 +82,8 @@ _LOGGER = logging.getLogger(__name__)
 NOMINAL_PRICE = 1.0
 #: How long statistics read from the recorder are used before reading again.
 HISTORY_TTL = timedelta(hours=6)
+#: ... and when it had nothing yet (a new site, statistics still compiling).
+EMPTY_HISTORY_TTL = timedelta(hours=1)
 #: History the planner looks back on (the load forecast's weeks, PV's days).
 LOAD_HISTORY = timedelta(weeks=4)
 PV_HISTORY = timedelta(days=3)
@@ -328,12 +330,10 @@ class HistoryReader:
         """The histories up to `now` (`charger_power`: the chargers' power sensors)."""
         chargers = frozenset(charger_power)
         cached = self._cached
-        if (
-            cached is not None
-            and now - cached[0] < HISTORY_TTL
-            and cached[1] == chargers
-        ):
-            return cached[2]
+        if cached is not None and cached[1] == chargers:
+            ttl = HISTORY_TTL if cached[2] != Histories() else EMPTY_HISTORY_TTL
+            if now - cached[0] < ttl:
+                return cached[2]
         histories = Histories()
         if self.available:
             try:
@@ -342,10 +342,6 @@ class HistoryReader:
                 _LOGGER.exception("Reading the recorder's statistics failed")
         self._cached = (now, chargers, histories)
         return histories
-
-    def invalidate(self) -> None:
-        """Read again next time."""
-        self._cached = None
 
     async def _async_read(self, now: datetime, chargers: frozenset[str]) -> Histories:
         options = self._options
