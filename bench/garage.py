@@ -132,6 +132,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds between charge mode 'now' and the window",
     )
     parser.add_argument(
+        "--settle-backlog-s",
+        type=float,
+        default=300.0,
+        help="then wait up to this long for the recorder to catch up",
+    )
+    parser.add_argument(
         "--house-w-per-charger",
         type=float,
         default=10.0,
@@ -576,6 +582,17 @@ async def take_probe(ha: HassProcess) -> dict[str, Any]:
     return stats
 
 
+async def wait_for_recorder(ha: HassProcess, within_s: float) -> float | None:
+    """Wait until the recorder's queue is (nearly) empty; the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < within_s:
+        backlog = await recorder_backlog(ha)
+        if isinstance(backlog, int) and backlog < 100:
+            return round(time.perf_counter() - started, 1)
+        await asyncio.sleep(2)
+    return None
+
+
 async def recorder_backlog(ha: HassProcess) -> Any:
     """Events the recorder has not written yet (its queue)."""
     try:
@@ -661,6 +678,9 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         )
         select_s = time.perf_counter() - started
         await asyncio.sleep(args.settle)
+        # A steady garage, as it runs most of the time: the recorder has caught
+        # up with the ramp's state changes (a restart's burst is the ramp's).
+        drained_after = await wait_for_recorder(ha, args.settle_backlog_s)
         settle_cpu = settle.cpu_percent()
 
         # The window ---------------------------------------------------------------
@@ -748,6 +768,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                 "charge_mode_selects": len(selects),
                 "select_option_call_s": round(select_s, 2),
                 "seconds": args.settle,
+                "recorder_drained_after_s": drained_after,
                 "hass_cpu_percent": settle_cpu,
                 "server_calls": result.get("settle", {}).get("server_calls", {}),
                 "errors": result.get("settle", {}).get("errors", {}),

@@ -13,7 +13,7 @@ phase count; an offline charger may draw up to its maximum.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +24,7 @@ from custom_components.energy_coordinator.energy import (
     ChargeMode,
     ControllerSettings,
     ControllerState,
+    CurrentGrant,
     CurrentRequest,
     FallbackPolicy,
     FlexibleLoadSnapshot,
@@ -513,3 +514,63 @@ def test_offline_charger_keeps_its_maximum_free() -> None:
     # House 0 W: 25 A - 16 A reserved for the offline charger = 9 A.
     assert decision.actions.vehicles["a"].current_a == pytest.approx(9.0)
     assert "grid.offline_reserve" in decision.codes("b")
+
+
+# Holding the limits in force under a shared limit -----------------------------
+
+
+def held_garage(
+    count: int, headroom: float, applied: list[float | None]
+) -> dict[str, CurrentGrant]:
+    requests = [
+        replace(req(f"cp{i:03d}", 16.0), applied_a=applied[i]) for i in range(count)
+    ]
+    return GridLimiter(SharingPolicy.FAIR, hold_a=0.5).allocate(
+        requests, (headroom,) * 3
+    )
+
+
+def test_a_garage_keeps_its_limits_when_the_house_moves_a_little() -> None:
+    """66 chargers share 400 A; the house takes 1 A more or less: no change."""
+    first = held_garage(66, 400.0, [None] * 66)
+    in_force = [first[f"cp{i:03d}"].current_a for i in range(66)]
+    assert sum(in_force) <= 400.0 + 1e-6
+    for headroom in (399.0, 401.0, 400.5):
+        grants = held_garage(66, headroom, list(in_force))
+        kept = [grants[f"cp{i:03d}"].current_a for i in range(66)]
+        assert sum(kept) <= headroom + 1e-6
+        if headroom >= 400.0:
+            assert kept == in_force  # nothing to send
+        else:
+            # Only as many as needed give up the tenth of an ampere.
+            changed = sum(1 for a, b in zip(kept, in_force, strict=True) if a != b)
+            assert changed <= 10
+
+
+def test_without_a_binding_limit_nothing_is_held() -> None:
+    grants = held_garage(3, 400.0, [10.0, 10.0, 10.0])
+    assert [g.current_a for g in grants.values()] == [16.0, 16.0, 16.0]
+
+
+@given(
+    count=st.integers(min_value=1, max_value=30),
+    headroom=st.floats(min_value=0, max_value=300),
+    applied=st.lists(st.one_of(st.none(), st.floats(min_value=0, max_value=16))),
+)
+def test_held_limits_never_exceed_the_headroom(
+    count: int, headroom: float, applied: list[float | None]
+) -> None:
+    in_force = (applied + [None] * count)[:count]
+    held = held_garage(count, headroom, in_force)
+    plain = GridLimiter(SharingPolicy.FAIR).allocate(
+        [req(f"cp{i:03d}", 16.0) for i in range(count)], (headroom,) * 3
+    )
+    assert sum(g.current_a for g in held.values()) <= headroom + 1e-6
+    for key, grant in held.items():
+        share = plain[key].current_a
+        index = int(key[2:])
+        kept = in_force[index]
+        # Each grant is its fair share, or what was in force within 0.5 A of it.
+        assert grant.current_a == share or (
+            kept is not None and grant.current_a == kept and abs(kept - share) < 0.5
+        )

@@ -223,10 +223,13 @@ def decide(
             request_a=plan.current_a,
             step_a=plan.readings.step_a,
             charging_now=bool(plan.readings.power_w),
+            applied_a=plan.readings.current_a,
         )
         for plan in plans
     ]
-    grants = GridLimiter(settings.sharing).allocate(requests, headroom)
+    grants = GridLimiter(settings.sharing, settings.limit_hold_a).allocate(
+        requests, headroom
+    )
 
     volts = readings.voltage_v
     vehicles: dict[str, LoadpointAction] = {}

@@ -52,6 +52,10 @@ class ControllerSettings:
     switch happens for `phase_settle_s`, and the stop timer does not run (the
     measurements are settling).
 
+    Under a grid limit that binds, a charger keeps the limit in force while its
+    new share differs from it by less than `limit_hold_a` and the lines allow
+    it (no profile for every tenth of an ampere the house load moves).
+
     Under `SharingPolicy.FAIR`, PV-mode vehicles of equal priority share the
     surplus; when it covers fewer minimums than there are vehicles, one that has
     waited `share_rotate_s` takes the place of one that has charged that long.
@@ -70,6 +74,7 @@ class ControllerSettings:
     grid_margin_a: float = 0.0
     battery_hold_threshold_w: float = 100.0
     share_rotate_s: float = 1800.0
+    limit_hold_a: float = 0.5
     load_restore_delay_s: float = 120.0
     load_restore_margin_w: float = 200.0
 
