@@ -8,6 +8,7 @@ in). No Home Assistant core is needed.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,22 @@ def test_daily_windows_and_deadlines() -> None:
     assert _window(noon, None, None) == (T0, T0 + timedelta(days=1))
     assert format_deadline(T0 + timedelta(hours=7), T0) == "07:00"
     assert format_deadline(T0 + timedelta(days=2), T0) == "2026-01-14 00:00"
+
+
+def test_the_sensor_names_twenty_goals_and_counts_all() -> None:
+    """A garage's plan: the sensor stays small; `get_plan` has every EV."""
+    evs = tuple(
+        EvGoal(id=f"cp{i:02d}/1", need_kwh=2.0, max_power_kw=11.0) for i in range(25)
+    )
+    plan = solve(_problem(n=8, evs=evs))
+    infos = {goal.id: replace(_ev(), id=goal.id, name=goal.id) for goal in evs}
+    result = PlanResult(T0, plan, evs=infos)
+    attributes = sensor_attributes(result, {}, "EUR", T0)
+    assert attributes["goals_total"] == 25 and attributes["goals_missed"] == 0
+    assert len(attributes["goals"]) == 20
+    assert len(attributes["slots"]["ev_kw"]) == 20
+    assert sum(attributes["slots"]["ev_kw_total"]) * 0.25 == pytest.approx(50.0)
+    assert all(len(s["ev_kw"]) == 20 for s in attributes["segments"])
+    response = plan_response(result, {}, "EUR")
+    assert len(response["goals"]) == 25
+    assert len(response["slots"][0]["ev_kw"]) == 25

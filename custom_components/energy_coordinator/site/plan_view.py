@@ -82,11 +82,16 @@ def _kw(value: float) -> float:
     return 0.0 if abs(value) < KW_EPS else round(value, 2)
 
 
-def _segment_dict(plan: Plan, segment: Segment) -> dict[str, Any]:
+def _segment_dict(
+    plan: Plan, segment: Segment, evs: int | None = None
+) -> dict[str, Any]:
+    """One segment; `evs`: name at most that many EVs (their total always)."""
+    shown = plan.evs if evs is None else plan.evs[:evs]
     return {
         "start": plan.slot_start(segment.first).isoformat(),
         "end": plan.slot_start(segment.last + 1).isoformat(),
-        "ev_kw": {outcome.id: segment.ev_kw[k] for k, outcome in enumerate(plan.evs)},
+        "ev_kw": {outcome.id: segment.ev_kw[k] for k, outcome in enumerate(shown)},
+        "ev_kw_total": round(sum(segment.ev_kw), 2),
         "battery_mode": segment.battery_mode,
         "battery_kw": segment.battery_kw,
         "loads_on": [
@@ -284,6 +289,9 @@ def sensor_state(result: PlanResult | None, now: datetime) -> datetime | None:
     return result.plan.slot_start(segment.first)
 
 
+#: Goals (EVs, loads) the sensor names one by one; a garage's thousand are in
+#: `get_plan` (the sensor has their count and the EVs' total power).
+SENSOR_GOALS = 20
 #: Attributes too large for the recorder (they change with every plan).
 UNRECORDED = frozenset({"segments", "slots", "goals", "next_change"})
 
@@ -298,19 +306,26 @@ def sensor_attributes(
     if result is None:
         return {"status": "unavailable", "reason": "pending"}
     plan = result.plan
+    every = goals(result)
     attributes: dict[str, Any] = {
         "status": plan.status.value if plan is not None else "unavailable",
         "reason": result.reason,
         "planned_at": result.planned_at.isoformat(),
         "end": _iso(plan.end) if plan else None,
         **_totals(result, currency),
-        "goals": [_compact_goal(g) for g in goals(result)],
+        "goals_total": len(every),
+        "goals_missed": sum(1 for g in every if g["met"] is False),
+        "goals": [_compact_goal(g) for g in every[:SENSOR_GOALS]],
     }
     if plan is None:
         return attributes
     change = next_change(result, now)
-    attributes["next_change"] = _segment_dict(plan, change) if change else None
-    attributes["segments"] = [_segment_dict(plan, s) for s in segments(plan)]
+    attributes["next_change"] = (
+        _segment_dict(plan, change, SENSOR_GOALS) if change else None
+    )
+    attributes["segments"] = [
+        _segment_dict(plan, s, SENSOR_GOALS) for s in segments(plan)
+    ]
     attributes["slots"] = _columns(result)
     return attributes
 
@@ -349,8 +364,10 @@ def _columns(result: PlanResult) -> dict[str, Any]:
         if plan.battery_soc_kwh and capacity
         else [],
         "ev_kw": {
-            o.id: [_kw(v) for v in plan.ev_kw[k]] for k, o in enumerate(plan.evs)
+            o.id: [_kw(v) for v in plan.ev_kw[k]]
+            for k, o in enumerate(plan.evs[:SENSOR_GOALS])
         },
+        "ev_kw_total": [_kw(sum(series[i] for series in plan.ev_kw)) for i in range(n)],
         "loads_on": {
             o.id: [int(v) for v in plan.load_on[j]] for j, o in enumerate(plan.loads)
         },
