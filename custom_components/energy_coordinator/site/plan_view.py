@@ -12,6 +12,39 @@ Owns the JSON shapes made from a `planning.PlanResult`:
 
 Times are ISO 8601 (UTC) in the data and HH:MM in the home's time zone in the
 sentences; powers in kW, energy in kWh, prices per kWh in the home's currency.
+
+Shapes (the plan card and the MCP add-on read them):
+
+    get_plan: {status: optimal|time_limit|unavailable,
+               reason: null|pending|no_prices|price_shape|solver_failed,
+               planned_at, start, end, price_source, currency|null,
+               expected_cost|null, expected_import_kwh, expected_export_kwh,
+               expected_pv_kwh, expected_self_consumption_kwh,
+               expected_self_consumption_pct|null,
+               goals: [ev: {id, kind: "ev", name, mode, met, soc_pct, soc_source
+                            (entity|charger|estimate|assumed), target_soc_pct,
+                            planned_soc_pct, deadline, need_kwh, planned_kwh,
+                            deferred_kwh, shortfall_kwh, first_charge,
+                            last_charge_end}
+                       | load: {id, kind: "load", name, met, run_hours,
+                            done_hours, planned_hours, deferred_hours,
+                            shortfall_hours, window_start, window_end, first_on,
+                            last_on_end}],
+               segments: [{start, end, ev_kw: {id: kw}, ev_kw_total,
+                           battery_mode|null, battery_kw, loads_on: [id]}],
+               slots: [{start, end, import_price, export_price, pv_kw, load_kw,
+                        grid_import_kw, grid_export_kw, battery_kw,
+                        battery_mode|null, battery_soc_pct|null, ev_kw: {id: kw},
+                        loads_on: [id]}]}          (no slots with slots: false)
+    sensor state: the next segment's start (timestamp) or unknown;
+    sensor attributes: status, reason, planned_at, end, the totals above,
+               goals_total, goals_missed, goals (first 20, compact),
+               next_change (a segment), segments (20 EVs named), slots:
+               {start, first_end, step_minutes: 15, import_price: [..],
+                export_price, pv_kw, load_kw, grid_kw (import - export),
+                battery_kw, battery_soc_pct, ev_kw: {id: [..]} (20 EVs),
+                ev_kw_total: [..], loads_on: {id: [0|1, ..]}}
+    explain_plan: {language, summary, reasons: [{code, subject, message}]}
 """
 
 from __future__ import annotations
