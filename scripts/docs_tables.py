@@ -42,6 +42,8 @@ STRINGS: dict[str, Any] = json.loads(
     (COMPONENT / "strings.json").read_text(encoding="utf-8")
 )
 CURRENCY = "EUR"
+#: The loadpoint the probed forms are shown for (a list of the site's loadpoints).
+FAKE_LOADPOINT = "<charger id>/<connector>"
 
 #: The file each generated block lives in.
 BLOCKS = {
@@ -91,7 +93,7 @@ def _fake_entry() -> Any:
 
     site = types.SimpleNamespace(
         settings=lambda _lp: LoadpointSettings(),
-        loadpoint_connectors=lambda: [("CP1/1", None, None)],
+        loadpoint_connectors=lambda: [(FAKE_LOADPOINT, None, None)],
     )
     from homeassistant.config_entries import ConfigEntryState
 
@@ -113,19 +115,18 @@ def _form(flow: type, step: str, **attrs: Any) -> vol.Schema | None:
         config=types.SimpleNamespace(currency=CURRENCY),
         states=types.SimpleNamespace(get=lambda _e: None),
     )
-    probe = _Probe(
-        flow,
-        hass=hass,
-        config_entry=entry,
-        _get_reconfigure_entry=lambda: entry,
-        _get_entry=lambda: entry,
-        _loadpoint="CP1/1",
-        _planning=None,
-        _discovery={},
-        _data={},
-        **attrs,
-    )
-    if step == "init" or not hasattr(flow, f"async_step_{step}"):
+    defaults: dict[str, Any] = {
+        "hass": hass,
+        "config_entry": entry,
+        "_get_reconfigure_entry": lambda: entry,
+        "_get_entry": lambda: entry,
+        "_loadpoint": FAKE_LOADPOINT,
+        "_planning": None,
+        "_discovery": {},
+        "_data": {},
+    }
+    probe = _Probe(flow, **(defaults | attrs))
+    if not hasattr(flow, f"async_step_{step}"):
         return None
     asyncio.run(getattr(flow, f"async_step_{step}")(probe, None))
     schema = probe.shown.get("data_schema")
@@ -172,15 +173,17 @@ def _selector_text(selector: Any, section: str = "") -> str:
             value = option["value"] if isinstance(option, dict) else option
             label = labels.get(str(value))
             options.append(f"`{value}` ({label})" if label else f"`{value}`")
+        if config.get("options") == [FAKE_LOADPOINT]:
+            return "one of the site's loadpoints (`<charger id>/<connector>`)"
         return "one of " + ", ".join(options)
     if isinstance(selector, sel.EntitySelector):
-        filters = config.get("filter") or [{}]
+        filters = config.get("filter") or [config]
         parts = []
         for item in filters:
             domain = item.get("domain")
             domains = domain if isinstance(domain, list) else [domain] if domain else []
             text = " or ".join(f"`{d}`" for d in domains) or "any"
-            if item.get("device_class"):
+            if item.get("device_class") and item.get("domain"):
                 dc = item["device_class"]
                 dcs = dc if isinstance(dc, list) else [dc]
                 text += " (device class " + ", ".join(dcs) + ")"
@@ -210,6 +213,8 @@ def _default(marker: Any) -> str:
     if default is vol.UNDEFINED:
         return "—"
     value = default() if callable(default) else default
+    if value == FAKE_LOADPOINT:
+        return "the first"
     if value in (None, ""):
         return "empty"
     if isinstance(value, bool):
@@ -218,7 +223,8 @@ def _default(marker: Any) -> str:
 
 
 def _md(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    text = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), str(text))
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _fields_table(strings: dict[str, Any], schema: vol.Schema | None) -> list[str]:
@@ -275,12 +281,13 @@ def render_config_flow() -> str:
             lines += [
                 f"### {_md(strings.get('title', step))} (`{step}`)",
                 "",
-                f"The same fields as the options step [{_md(same.get('title', step))}]"
-                f"(#{_anchor(same.get('title', step), step)}).",
+                "The same fields as the options step "
+                f"[{_md(same.get('title', step))}](#{_anchor(same.get('title', step), step)}), "
+                "where they can be changed later.",
                 "",
             ]
             continue
-        schema = _form(EnergyCoordinatorConfigFlow, step)
+        schema = _form(EnergyCoordinatorConfigFlow, step) if strings.get("data") else None
         lines += _step_section("###", strings, step, schema)
     return "\n".join(lines)
 
@@ -300,8 +307,10 @@ def render_options_flow() -> str:
     for step, strings in STRINGS["options"]["step"].items():
         if step == "planning_sources":
             schema: vol.Schema | None = _planning_sources_form()
-        else:
+        elif strings.get("data"):
             schema = _form(EnergyCoordinatorOptionsFlow, step)
+        else:
+            schema = None
         lines += _step_section("###", strings, step, schema)
     return "\n".join(lines)
 
@@ -452,9 +461,10 @@ def render_entities() -> str:
                 continue
             seen.add((group.platform, description.key + device))
             unit = getattr(description, "native_unit_of_measurement", None) or ""
-            if group.platform == "number" and description.key == "grid_limit":
-                unit = "A or kW"
             device_class = getattr(description, "device_class", None)
+            device_class_text = device_class.value if device_class is not None else ""
+            if group.platform == "number" and description.key == "grid_limit":
+                unit, device_class_text = "A or kW", "current or power"
             category = description.entity_category
             options = getattr(description, "options", None)
             notes = [group.notes.get(description.key, "")]
@@ -473,7 +483,7 @@ def render_entities() -> str:
             lines.append(
                 f"| {_md(entity_name(group.platform, description))} | {group.platform} "
                 f"| `{description.key}` | {unit} "
-                f"| {device_class.value if device_class is not None else ''} "
+                f"| {device_class_text} "
                 f"| {category.value if category is not None else ''} | {enabled} "
                 f"| {_md('; '.join(n for n in notes if n))} |"
             )
@@ -510,9 +520,9 @@ def registered_actions() -> dict[str, tuple[str, bool]]:
 
 
 RESPONSE_TEXT = {
-    "none": "no response data",
-    "optional": "returns response data when called with `return_response`",
-    "only": "returns response data (call it with `return_response`)",
+    "none": "No response data.",
+    "optional": "Returns response data when called with `return_response`.",
+    "only": "Returns response data (call it with `return_response`).",
 }
 
 
@@ -539,6 +549,10 @@ def _field_selector(spec: dict[str, Any]) -> str:
         return "a site (config entry)"
     if kind == "object":
         return "an object (YAML mapping)"
+    if kind == "boolean":
+        return "true/false"
+    if kind == "datetime":
+        return "date and time"
     if kind == "text":
         return "text, several" if config.get("multiple") else "text"
     return kind
@@ -566,7 +580,7 @@ def render_actions() -> str:
             f"### `{service}`",
             "",
             f"**{_md(text.get('name', service))}.** {_md(text.get('description', ''))} "
-            f"{who} It {RESPONSE_TEXT.get(support, support)}.",
+            f"{who} {RESPONSE_TEXT.get(support, support)}",
             "",
         ]
         fields = (spec or {}).get("fields") or {}
@@ -582,7 +596,7 @@ def render_actions() -> str:
                 f"| `{name}` ({_md(described.get('name', name))}) "
                 f"| {'yes' if field_spec.get('required') else 'no'} "
                 f"| {_md(_field_selector(field_spec))} "
-                f"| {'—' if default is None else f'`{default}`'} "
+                f"| {'—' if default is None else f'`{json.dumps(default) if isinstance(default, bool) else default}`'} "
                 f"| {_md(described.get('description', ''))} |"
             )
         lines.append("")
