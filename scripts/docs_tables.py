@@ -53,6 +53,8 @@ BLOCKS = {
     "entities": "entities.md",
     "actions": "actions.md",
     "repairs": "troubleshooting.md",
+    "ocpp-messages": "chargers.md",
+    "simulator-quirks": "chargers.md",
 }
 
 
@@ -613,6 +615,60 @@ def render_repairs() -> str:
     return "\n".join(lines)
 
 
+# Chargers ------------------------------------------------------------------------
+
+CSMS = COMPONENT / "csms"
+#: The modules of each OCPP version's charge-point handler and commands.
+VERSION_MODULES = {
+    "1.6J": ("ocpp16",),
+    "2.0.1": ("ocpp201", "commands201", "station201", "device_model201", "transactions201"),
+}
+
+
+def ocpp_messages() -> dict[str, tuple[list[str], list[str]]]:
+    """Per OCPP version: the messages a charger may send (the handlers' `@on`
+    actions) and the requests the central system sends (`call.X(` in the code)."""
+    import importlib
+
+    result = {}
+    for version, modules in VERSION_MODULES.items():
+        handled: set[str] = set()
+        sent: set[str] = set()
+        for name in modules:
+            module = importlib.import_module(f"custom_components.energy_coordinator.csms.{name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ != module.__name__:
+                    continue
+                for _, member in inspect.getmembers(cls):
+                    if (action := getattr(member, "_on_action", None)) is not None:
+                        handled.add(str(action))
+            source = (CSMS / f"{name}.py").read_text(encoding="utf-8")
+            sent |= set(re.findall(r"\bcall\.([A-Z]\w+)\(", source))
+        result[version] = (sorted(handled), sorted(sent))
+    return result
+
+
+def render_ocpp_messages() -> str:
+    lines = [
+        "| OCPP | Messages a charger sends that are handled | Requests the central system sends |",
+        "|---|---|---|",
+    ]
+    for version, (handled, sent) in ocpp_messages().items():
+        lines.append(
+            f"| {version} | {', '.join(handled)} | {', '.join(sent)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_simulator_quirks() -> str:
+    from simulator.runner import QUIRKS
+
+    lines = ["| Quirk (`--quirk`) | The charger … |", "|---|---|"]
+    for name, text in QUIRKS.items():
+        lines.append(f"| `{name}` | {_md(text)} |")
+    return "\n".join(lines)
+
+
 # Files ---------------------------------------------------------------------------
 
 RENDERERS: dict[str, Callable[[], str]] = {
@@ -622,6 +678,8 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "entities": render_entities,
     "actions": render_actions,
     "repairs": render_repairs,
+    "ocpp-messages": render_ocpp_messages,
+    "simulator-quirks": render_simulator_quirks,
 }
 
 
