@@ -26,7 +26,7 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ STRINGS: dict[str, Any] = json.loads(
 CURRENCY = "EUR"
 #: The loadpoint the probed forms are shown for (a list of the site's loadpoints).
 FAKE_LOADPOINT = "<charger id>/<connector>"
+DASH = "\N{EN DASH}"
 
 #: The file each generated block lives in.
 BLOCKS = {
@@ -122,6 +123,9 @@ def _form(flow: type, step: str, **attrs: Any) -> vol.Schema | None:
         "config_entry": entry,
         "_get_reconfigure_entry": lambda: entry,
         "_get_entry": lambda: entry,
+        "_get_reconfigure_subentry": lambda: types.SimpleNamespace(
+            data={}, subentry_id="subentry"
+        ),
         "_loadpoint": FAKE_LOADPOINT,
         "_planning": None,
         "_discovery": {},
@@ -149,7 +153,9 @@ def _planning_sources_form() -> vol.Schema:
             const.CONF_EXPORT_SOURCE: price,
             const.CONF_PV_FORECAST: const.PV_FORECAST_ENTITY,
         }
-        schema = _form(EnergyCoordinatorOptionsFlow, "planning_sources", _planning=choices)
+        schema = _form(
+            EnergyCoordinatorOptionsFlow, "planning_sources", _planning=choices
+        )
         assert schema is not None
         fields |= schema.schema
     return vol.Schema(fields)
@@ -163,7 +169,7 @@ def _selector_text(selector: Any, section: str = "") -> str:
     if isinstance(selector, sel.NumberSelector):
         unit = config.get("unit_of_measurement")
         low, high, step = config.get("min"), config.get("max"), config.get("step")
-        text = f"number {_num(low)}–{_num(high)}"
+        text = f"number {_num(low)}{DASH}{_num(high)}"
         if step not in (None, 1, 1.0):
             text += f", step {_num(step)}"
         return text + (f" {unit}" if unit else "")
@@ -234,7 +240,10 @@ def _fields_table(strings: dict[str, Any], schema: vol.Schema | None) -> list[st
     help_ = strings.get("data_description", {})
     markers = {}
     if schema is not None:
-        markers = {str(marker.schema): (marker, value) for marker, value in schema.schema.items()}
+        markers = {
+            str(marker.schema): (marker, value)
+            for marker, value in schema.schema.items()
+        }
     keys = list(markers) + [k for k in data if k not in markers]
     lines = [
         "| Field | Option key | Takes | Default | Meaning |",
@@ -262,7 +271,10 @@ def _step_section(
         lines += [_md(description.replace("{currency}", CURRENCY)), ""]
     if "menu_options" in strings:
         lines += ["A menu:", ""]
-        lines += [f"- {_md(label)} (`{key}`)" for key, label in strings["menu_options"].items()]
+        lines += [
+            f"- {_md(label)} (`{key}`)"
+            for key, label in strings["menu_options"].items()
+        ]
         return [*lines, ""]
     if not strings.get("data"):
         return lines
@@ -280,16 +292,19 @@ def render_config_flow() -> str:
     for step, strings in steps.items():
         same = options.get(step)
         if same is not None and same.get("data") == strings.get("data"):
+            title = same.get("title", step)
             lines += [
                 f"### {_md(strings.get('title', step))} (`{step}`)",
                 "",
                 "The same fields as the options step "
-                f"[{_md(same.get('title', step))}](#{_anchor(same.get('title', step), step)}), "
+                f"[{_md(title)}](#{_anchor(title, step)}), "
                 "where they can be changed later.",
                 "",
             ]
             continue
-        schema = _form(EnergyCoordinatorConfigFlow, step) if strings.get("data") else None
+        schema = (
+            _form(EnergyCoordinatorConfigFlow, step) if strings.get("data") else None
+        )
         lines += _step_section("###", strings, step, schema)
     return "\n".join(lines)
 
@@ -321,7 +336,9 @@ def render_flexible_load() -> str:
     from custom_components.energy_coordinator.config_flow import FlexibleLoadFlow
 
     strings = STRINGS["config_subentries"]["flexible_load"]["step"]["user"]
-    return "\n".join(_step_section("###", strings, "user", _form(FlexibleLoadFlow, "user")))
+    return "\n".join(
+        _step_section("###", strings, "user", _form(FlexibleLoadFlow, "user"))
+    )
 
 
 # Entities ------------------------------------------------------------------------
@@ -334,11 +351,56 @@ class EntityGroup:
     device: str
     platform: str
     descriptions: tuple[Any, ...]
-    #: Why some exist only sometimes (by description key).
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 REPORTED = "created once the charger first reports it"
+CONFIGURED = "only when the matching measurement is configured"
+PHASES = "attributes `l1`, `l2`, `l3`"
+#: Why an entity exists only sometimes, or what else it carries, by device and key.
+NOTES: dict[tuple[str, str], str] = {
+    ("Charger", "firmware_status"): REPORTED,
+    ("Charger", "connected"): "attribute `ocpp_version`",
+    ("Connector", "soc"): REPORTED,
+    ("Connector", "current_offered"): REPORTED,
+    ("Connector", "temperature"): REPORTED,
+    ("Connector", "current"): PHASES,
+    ("Connector", "voltage"): PHASES,
+    ("Connector", "error_code"): "attributes `vendor_error_code`, `info`",
+    ("Connector", "energy"): (
+        "monotonic: never steps back, even when the charger's meter resets"
+    ),
+    ("Connector", "charge"): (
+        "on starts a session, off stops it (on a coordinated EV: sets its mode)"
+    ),
+    ("Site", "grid_power"): CONFIGURED,
+    ("Site", "surplus_power"): CONFIGURED,
+    ("Site", "coordinator_status"): (
+        "attributes `summary`, `codes`, `explanation`, `errors`, `battery`, "
+        "`loads`, `vehicles`, `charging`"
+    ),
+    ("Site", "plan"): (
+        "when the site plans (grid or PV measured); attributes: see "
+        "[the planner](planner.md#the-plan-sensor)"
+    ),
+    ("Site", "grid_limit"): (
+        "in A or kW, as the grid limit unit option says (one entity)"
+    ),
+    ("Solar", "solar_energy_today"): (
+        "integrated from the PV power, kept across restarts; starts at 0 each day"
+    ),
+    ("Home battery", "battery_soc"): CONFIGURED,
+    ("Home battery", "battery_power"): CONFIGURED,
+    ("Home battery", "battery_command"): (
+        "the coordinator's command; choosing one sends it as a one-off command"
+    ),
+    ("House load", "house_power"): (
+        "attribute `derived`: true when computed from grid + PV - battery - chargers"
+    ),
+    ("House load", "shed_power"): "attribute `loads`: the flexible loads switched off",
+    ("EV (loadpoint)", "vehicle_soc"): (
+        "from the vehicle SoC entity (options, Vehicles), the charger, or an estimate"
+    ),
+}
 
 
 def entity_groups() -> list[EntityGroup]:
@@ -365,59 +427,31 @@ def entity_groups() -> list[EntityGroup]:
     def part(name: str) -> tuple[Any, ...]:
         return tuple(d for d in site_sensor.SITE_SENSORS if d.part == name)
 
-    configured = "only when the matching measurement is configured"
+    charger, connector, ev = "Charger", "Connector", "EV (loadpoint)"
     return [
-        EntityGroup("Charger", "sensor", sensor.CHARGER_SENSORS, {"firmware_status": REPORTED}),
-        EntityGroup("Charger", "binary_sensor", binary_sensor.CHARGER_BINARY_SENSORS,
-                    {"connected": "attribute `ocpp_version`"}),
-        EntityGroup("Charger", "button", button.CHARGER_BUTTONS),
+        EntityGroup(charger, "sensor", sensor.CHARGER_SENSORS),
+        EntityGroup(charger, "binary_sensor", binary_sensor.CHARGER_BINARY_SENSORS),
+        EntityGroup(charger, "button", button.CHARGER_BUTTONS),
+        EntityGroup(connector, "sensor", sensor.CONNECTOR_SENSORS),
+        EntityGroup(connector, "binary_sensor", binary_sensor.CONNECTOR_BINARY_SENSORS),
+        EntityGroup(connector, "switch", switch.CONNECTOR_SWITCHES),
+        EntityGroup(connector, "number", number.CONNECTOR_NUMBERS),
+        EntityGroup(connector, "button", button.CONNECTOR_BUTTONS),
+        EntityGroup("Site", "sensor", (*part(SITE), plan_sensor.PLAN)),
         EntityGroup(
-            "Connector",
-            "sensor",
-            sensor.CONNECTOR_SENSORS,
-            {
-                "soc": REPORTED,
-                "current_offered": REPORTED,
-                "temperature": REPORTED,
-                "current": "attributes `l1`, `l2`, `l3`",
-                "voltage": "attributes `l1`, `l2`, `l3`",
-                "error_code": "attributes `vendor_error_code`, `info`",
-                "energy": "monotonic: never steps back, even when the charger's meter resets",
-            },
+            "Site", "number", (site_number.GRID_LIMIT_A, site_number.GRID_LIMIT_KW)
         ),
-        EntityGroup("Connector", "binary_sensor", binary_sensor.CONNECTOR_BINARY_SENSORS),
-        EntityGroup("Connector", "switch", switch.CONNECTOR_SWITCHES,
-                    {"charge": "on starts a session, off stops it (on a coordinated EV: sets its mode)"}),
-        EntityGroup("Connector", "number", number.CONNECTOR_NUMBERS),
-        EntityGroup("Connector", "button", button.CONNECTOR_BUTTONS),
+        EntityGroup("Solar", "sensor", (*part(SOLAR), site_sensor.SOLAR_ENERGY_TODAY)),
+        EntityGroup("Home battery", "sensor", part(BATTERY)),
+        EntityGroup("Home battery", "select", (select.BATTERY_COMMAND,)),
+        EntityGroup("House load", "sensor", part(HOUSE)),
         EntityGroup(
-            "Site",
-            "sensor",
-            (*part(SITE), plan_sensor.PLAN),
-            {
-                "grid_power": configured,
-                "surplus_power": configured,
-                "coordinator_status": "attributes `summary`, `codes`, `explanation`, `errors`, `battery`, `loads`, `vehicles`, `charging`",
-                "plan": "when the site plans (grid or PV measured); attributes: see [the planner](planner.md#the-plan-sensor)",
-            },
+            ev, "sensor", (*site_sensor.LOADPOINT_SENSORS, site_sensor.VEHICLE_SOC)
         ),
-        EntityGroup("Site", "number", (site_number.GRID_LIMIT_A, site_number.GRID_LIMIT_KW),
-                    {"grid_limit": "in A or kW, as the grid limit unit option says (one entity)"}),
-        EntityGroup("Solar", "sensor", (*part(SOLAR), site_sensor.SOLAR_ENERGY_TODAY),
-                    {"solar_energy_today": "integrated from the PV power; resets at midnight"}),
-        EntityGroup("Home battery", "sensor", part(BATTERY),
-                    {"battery_soc": configured, "battery_power": configured}),
-        EntityGroup("Home battery", "select", (select.BATTERY_COMMAND,),
-                    {"battery_command": "the coordinator's command; choosing one by hand overrides it"}),
-        EntityGroup("House load", "sensor", part(HOUSE),
-                    {"house_power": "attribute `derived`: true when computed from grid + PV − battery − chargers",
-                     "shed_power": "attribute `loads`: the flexible loads switched off"}),
-        EntityGroup("EV (loadpoint)", "sensor", (*site_sensor.LOADPOINT_SENSORS, site_sensor.VEHICLE_SOC),
-                    {"vehicle_soc": "from the vehicle SoC entity (options → Vehicles), the charger, or an estimate"}),
-        EntityGroup("EV (loadpoint)", "select", select.LOADPOINT_SELECTS),
-        EntityGroup("EV (loadpoint)", "number", site_number.LOADPOINT_NUMBERS),
-        EntityGroup("EV (loadpoint)", "datetime", datetime.DESCRIPTIONS),
-        EntityGroup("EV (loadpoint)", "button", button.LOADPOINT_BUTTONS),
+        EntityGroup(ev, "select", select.LOADPOINT_SELECTS),
+        EntityGroup(ev, "number", site_number.LOADPOINT_NUMBERS),
+        EntityGroup(ev, "datetime", datetime.DESCRIPTIONS),
+        EntityGroup(ev, "button", button.LOADPOINT_BUTTONS),
     ]
 
 
@@ -452,10 +486,11 @@ def render_entities() -> str:
         if group.device != device:
             device = group.device
             lines += [
-                "" if lines else "",
+                "",
                 f"### {device}",
                 "",
-                "| Entity | Platform | Key | Unit | Device class | Category | Enabled by default | Notes |",
+                "| Entity | Platform | Key | Unit | Device class | Category "
+                "| Enabled by default | Notes |",
                 "|---|---|---|---|---|---|---|---|",
             ]
         for description in group.descriptions:
@@ -469,15 +504,19 @@ def render_entities() -> str:
                 unit, device_class_text = "A or kW", "current or power"
             category = description.entity_category
             options = getattr(description, "options", None)
-            notes = [group.notes.get(description.key, "")]
+            notes = [NOTES.get((device, description.key), "")]
             if options and group.platform in ("select", "sensor"):
-                labels = STRINGS["entity"].get(group.platform, {}).get(
-                    description.translation_key or "", {}
-                ).get("state", {})
+                labels = (
+                    STRINGS["entity"]
+                    .get(group.platform, {})
+                    .get(description.translation_key or "", {})
+                    .get("state", {})
+                )
                 notes.append(
                     "states: " + ", ".join(f"`{o}`" for o in options)
                     if not labels
-                    else "states: " + ", ".join(f"`{o}` ({labels.get(o, o)})" for o in options)
+                    else "states: "
+                    + ", ".join(f"`{o}` ({labels.get(o, o)})" for o in options)
                 )
             if default := _loadpoint_default(description):
                 notes.append(default)
@@ -513,10 +552,19 @@ def registered_actions() -> dict[str, tuple[str, bool]]:
 
     def register(domain: str, service: str, *_: Any, **kwargs: Any) -> None:
         support = kwargs.get("supports_response")
-        found[service] = (str(getattr(support, "value", support or "none")), service in ADMIN_ACTIONS)
+        found[service] = (
+            str(getattr(support, "value", support or "none")),
+            service in ADMIN_ACTIONS,
+        )
 
-    hass = types.SimpleNamespace(services=types.SimpleNamespace(async_register=register))
-    for setup in (async_setup_services, async_setup_site_services, async_setup_plan_services):
+    hass = types.SimpleNamespace(
+        services=types.SimpleNamespace(async_register=register)
+    )
+    for setup in (
+        async_setup_services,
+        async_setup_site_services,
+        async_setup_plan_services,
+    ):
         setup(hass)  # type: ignore[arg-type]
     return found
 
@@ -535,7 +583,7 @@ def _field_selector(spec: dict[str, Any]) -> str:
     kind, config = next(iter(selector.items()))
     config = config or {}
     if kind == "number":
-        text = f"number {config.get('min', '')}–{config.get('max', '')}"
+        text = f"number {config.get('min', '')}{DASH}{config.get('max', '')}"
         if config.get("unit_of_measurement"):
             text += f" {config['unit_of_measurement']}"
         return text
@@ -543,7 +591,8 @@ def _field_selector(spec: dict[str, Any]) -> str:
         key = config.get("translation_key")
         labels = STRINGS.get("selector", {}).get(key, {}).get("options", {})
         return "one of " + ", ".join(
-            f"`{o}`" + (f" ({labels[o]})" if o in labels else "") for o in config.get("options", [])
+            f"`{o}`" + (f" ({labels[o]})" if o in labels else "")
+            for o in config.get("options", [])
         )
     if kind == "device":
         return "a charger or connector device"
@@ -560,6 +609,12 @@ def _field_selector(spec: dict[str, Any]) -> str:
     return kind
 
 
+def _action_default(default: Any) -> str:
+    if default is None:
+        return "—"
+    return f"`{json.dumps(default) if isinstance(default, bool) else default}`"
+
+
 def render_actions() -> str:
     services = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
     strings = STRINGS["services"]
@@ -570,9 +625,8 @@ def render_actions() -> str:
     ]
     for service in services:
         support, admin = registered.get(service, ("?", False))
-        lines.append(
-            f"| [`{service}`](#{service}) | {support} | {'administrators' if admin else 'any user'} |"
-        )
+        who = "administrators" if admin else "any user"
+        lines.append(f"| [`{service}`](#{service}) | {support} | {who} |")
     lines.append("")
     for service, spec in services.items():
         text = strings.get(service, {})
@@ -589,16 +643,19 @@ def render_actions() -> str:
         if not fields:
             lines += ["No fields.", ""]
             continue
-        lines += ["| Field | Required | Takes | Default | Meaning |", "|---|---|---|---|---|"]
-        for name, field_spec in fields.items():
-            field_spec = field_spec or {}
+        lines += [
+            "| Field | Required | Takes | Default | Meaning |",
+            "|---|---|---|---|---|",
+        ]
+        for name, raw_spec in fields.items():
+            field_spec = raw_spec or {}
             described = text.get("fields", {}).get(name, {})
             default = field_spec.get("default")
             lines.append(
                 f"| `{name}` ({_md(described.get('name', name))}) "
                 f"| {'yes' if field_spec.get('required') else 'no'} "
                 f"| {_md(_field_selector(field_spec))} "
-                f"| {'—' if default is None else f'`{json.dumps(default) if isinstance(default, bool) else default}`'} "
+                f"| {_action_default(default)} "
                 f"| {_md(described.get('description', ''))} |"
             )
         lines.append("")
@@ -621,7 +678,13 @@ CSMS = COMPONENT / "csms"
 #: The modules of each OCPP version's charge-point handler and commands.
 VERSION_MODULES = {
     "1.6J": ("ocpp16",),
-    "2.0.1": ("ocpp201", "commands201", "station201", "device_model201", "transactions201"),
+    "2.0.1": (
+        "ocpp201",
+        "commands201",
+        "station201",
+        "device_model201",
+        "transactions201",
+    ),
 }
 
 
@@ -635,7 +698,9 @@ def ocpp_messages() -> dict[str, tuple[list[str], list[str]]]:
         handled: set[str] = set()
         sent: set[str] = set()
         for name in modules:
-            module = importlib.import_module(f"custom_components.energy_coordinator.csms.{name}")
+            module = importlib.import_module(
+                f"custom_components.energy_coordinator.csms.{name}"
+            )
             for _, cls in inspect.getmembers(module, inspect.isclass):
                 if cls.__module__ != module.__name__:
                     continue
@@ -650,13 +715,12 @@ def ocpp_messages() -> dict[str, tuple[list[str], list[str]]]:
 
 def render_ocpp_messages() -> str:
     lines = [
-        "| OCPP | Messages a charger sends that are handled | Requests the central system sends |",
+        "| OCPP | Messages a charger sends that are handled "
+        "| Requests the central system sends |",
         "|---|---|---|",
     ]
     for version, (handled, sent) in ocpp_messages().items():
-        lines.append(
-            f"| {version} | {', '.join(handled)} | {', '.join(sent)} |"
-        )
+        lines.append(f"| {version} | {', '.join(handled)} | {', '.join(sent)} |")
     return "\n".join(lines)
 
 
@@ -685,7 +749,8 @@ RENDERERS: dict[str, Callable[[], str]] = {
 
 def _block(name: str) -> re.Pattern[str]:
     return re.compile(
-        rf"(<!-- generated:{re.escape(name)} .*?-->\n)(.*?)(<!-- /generated:{re.escape(name)} -->)",
+        rf"(<!-- generated:{re.escape(name)} .*?-->\n)(.*?)"
+        rf"(<!-- /generated:{re.escape(name)} -->)",
         re.DOTALL,
     )
 
@@ -695,7 +760,9 @@ def updated(text: str, name: str, content: str) -> str:
     pattern = _block(name)
     if not pattern.search(text):
         raise ValueError(f"no <!-- generated:{name} --> block")
-    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(3), text, count=1)
+    return pattern.sub(
+        lambda m: m.group(1) + content + "\n" + m.group(3), text, count=1
+    )
 
 
 def stale(names: Iterable[str] | None = None) -> dict[str, tuple[Path, str, str]]:
