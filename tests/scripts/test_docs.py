@@ -272,3 +272,24 @@ def test_readme_links_the_reference() -> None:
     pages = [p.name for p in DOCS.glob("*.md")]
     assert [p for p in pages if f"(docs/{p})" not in readme] == []
     assert "(bench/README.md)" in readme
+
+
+def test_done_docs_rules_name_pages_that_exist() -> None:
+    """quality_scale.yaml's done docs-* rules name the pages that make them true."""
+    rules = yaml.safe_load((COMPONENT / "quality_scale.yaml").read_text("utf-8"))
+    wrong = []
+    for name, rule in rules["rules"].items():
+        if not name.startswith("docs-") or not isinstance(rule, dict):
+            continue
+        if rule.get("status") != "done":
+            continue
+        pages = re.findall(r"((?:docs/)?[\w-]+\.md)(?:#([\w-]+))?", rule["comment"])
+        if not pages:
+            wrong.append(f"{name}: names no page")
+        for page, anchor in pages:
+            path = ROOT / page
+            if not path.exists():
+                wrong.append(f"{name}: {page} does not exist")
+            elif anchor and anchor not in _anchors(path.read_text(encoding="utf-8")):
+                wrong.append(f"{name}: {page}#{anchor} does not exist")
+    assert not wrong, wrong
