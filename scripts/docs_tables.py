@@ -294,10 +294,8 @@ def render_config_flow() -> str:
         if same is not None and same.get("data") == strings.get("data"):
             title = same.get("title", step)
             lines += [
-                f"### {_md(strings.get('title', step))} (`{step}`)",
-                "",
-                "The same fields as the options step "
-                f"[{_md(title)}](#{_anchor(title, step)}), "
+                f"**{_md(strings.get('title', step))}** (`{step}`): the same fields "
+                f"as the options step [{_md(title)}](#{_anchor(title, step)}), "
                 "where they can be changed later.",
                 "",
             ]
