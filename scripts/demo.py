@@ -348,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
 
 ADDON_PYTHON = ROOT / ".venv-addon" / "bin" / "python"
 ADDON_INGRESS_PORT = 8099
+#: How long the demo waits for the add-on to answer before it goes on without it.
+ADDON_START_S = 60.0
 
 
 def _free_or_any(port: int) -> int:
@@ -401,7 +403,10 @@ async def _start_addon(
     credentials = data_dir / "mcp_credentials.json"
     status_page = f"http://127.0.0.1:{ingress}/"
     status: dict[str, Any] | None = None
-    for _ in range(200):
+    # On a busy machine the add-on takes a while to import and start (10 s and
+    # more were seen on two shared cores): wait up to a minute.
+    deadline = time.monotonic() + ADDON_START_S
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             print(f"warning: the MCP add-on exited; see {log_path}", file=sys.stderr)
             return None
