@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from energy_coordinator_mcp.charger_index import DOMAIN
 from energy_coordinator_mcp.home_view import downsample, lean_state, search, value_text
-from energy_coordinator_mcp.site_view import DOMAIN
 
 from .access import HomeAccess
 from .spec import (
