@@ -9,7 +9,9 @@ the add-on runs.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from mcp import Client
 from stack import (
     DOMAIN,
     SITE_VOLTAGE,
+    Simulator,
     Stack,
     site_chargers,
     start_simulator,
@@ -31,6 +34,17 @@ from stack import (
 
 async def _device(stack: Stack, charger_id: str) -> str:
     return str((await site_chargers(stack.ha))["chargers"][charger_id]["device_id"])
+
+
+async def _registry_settled(ha: HAClient, quiet: float = 1.5) -> None:
+    """Wait until no registry reload has happened for `quiet` seconds."""
+    version, since = ha.registry_version, time.monotonic()
+    deadline = since + 20
+    while time.monotonic() - since < quiet:
+        await asyncio.sleep(0.1)
+        if ha.registry_version != version:
+            version, since = ha.registry_version, time.monotonic()
+        assert time.monotonic() < deadline, "the registries never settled"
 
 
 async def _clear_limit(stack: Stack, charger_id: str) -> None:
@@ -137,6 +151,7 @@ async def test_cached_until_the_registry_changes(
     client: Client, ctx: AddonContext, stack: Stack
 ) -> None:
     index = ctx.registry.index
+    await _registry_settled(ctx.ha)
     await ok(client, "list_chargers")
     before = index.fetches
     for _ in range(3):
@@ -162,7 +177,7 @@ async def test_cached_until_the_registry_changes(
         assert index.fetches > before
         listing = await ok(client, "list_chargers")
         t1 = next(c for c in listing["chargers"] if c["charger"] == "t-001")
-        assert t1["connectors"][0]["power"].endswith("W")
+        assert "power" in t1["connectors"][0]  # read from the renamed entity
     finally:
         await stack.ha.ws_command(
             "config/entity_registry/update",
@@ -191,6 +206,7 @@ async def test_cached_until_the_registry_changes(
 async def test_unknown_charger_refetches_once(ctx: AddonContext) -> None:
     """A stale answer that lacks a charger is refreshed when it is asked for."""
     index = ChargerIndex(ctx.ha, ttl=3600)
+    await _registry_settled(ctx.ha)
     cached = await index.snapshot()
     stale = dict(cached.chargers)
     del stale["t-002"]
@@ -222,22 +238,24 @@ async def test_a_charger_added_at_runtime_is_found(
         "--id-prefix",
         "late",
     )
-    device_id: str | None = None
     try:
 
-        async def online() -> bool:
+        async def connected() -> bool:
             chargers = (await site_chargers(stack.ha))["chargers"]
-            return bool(chargers.get("late-001", {}).get("online"))
+            late = chargers.get("late-001", {})
+            return bool(late.get("online") and late.get("connectors"))
 
-        await eventually_async(online, within=30)
+        await eventually_async(connected, within=30)
         device_id = await _device(stack, "late-001")
+        # Asked for at once: found, though the add-on had it cached without it.
         detail = await ok(client, "list_chargers", charger="late-001")
         assert detail["charger"] == "late-001"
         assert detail["device_id"] == device_id
         request = await ok(
             client, "set_current_limit", charger="late-001", limit=11.52, unit="kW"
         )
-        assert request["confirmation_required"].endswith(
+        assert request["confirmation_required"] == (
+            "Limit late-001 connector 1 to 11.52 kW "
             "(≈ 16.0 A per phase on 3 phases at 240 V)"
         )
         listing = await ok(client, "list_chargers")
@@ -247,13 +265,7 @@ async def test_a_charger_added_at_runtime_is_found(
             "late-001",
         }
     finally:
-        await stop_simulator(simulator)
-        if device_id is not None:
-            await stack.ha.ws_command(
-                "config/device_registry/remove_config_entry",
-                device_id=device_id,
-                config_entry_id=stack.entry_id,
-            )
+        await _forget(stack, simulator, "late-001")
     # Removed by its owner: gone from the add-on too.
 
     async def gone() -> bool:
@@ -263,3 +275,21 @@ async def test_a_charger_added_at_runtime_is_found(
     await eventually_async(gone)
     _, is_error = await call(client, "list_chargers", charger="late-001")
     assert is_error
+
+
+async def _forget(stack: Stack, simulator: Simulator, charger_id: str) -> None:
+    """Stop a simulated charger (so it cannot come back), then delete its device."""
+    await stop_simulator(simulator)
+    assert simulator.poll() is not None
+    chargers = (await site_chargers(stack.ha))["chargers"]
+    if charger_id in chargers:
+        await stack.ha.ws_command(
+            "config/device_registry/remove_config_entry",
+            device_id=chargers[charger_id]["device_id"],
+            config_entry_id=stack.entry_id,
+        )
+
+    async def forgotten() -> bool:
+        return charger_id not in (await site_chargers(stack.ha))["chargers"]
+
+    await eventually_async(forgotten)

@@ -78,8 +78,7 @@ SET_CHARGE_TARGET = ToolSpec(
 )
 SET_CURRENT_LIMIT = ToolSpec(
     "set_current_limit",
-    "Limit a charger's current (A per phase, or a power with unit W/kW; "
-    "phases: 1 or 3 to force the phase count). Needs confirmation.",
+    "Limit a charger's current (A, or W/kW with unit). Needs confirmation.",
     schema(
         {
             "charger": CHARGER,
