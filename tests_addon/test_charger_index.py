@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from energy_coordinator_mcp.charger_index import ChargerIndex
+from energy_coordinator_mcp.charger_index import ChargerIndex, SiteError
 from energy_coordinator_mcp.context import AddonContext
 from energy_coordinator_mcp.ha_client import HAClient
 from helpers import call, eventually, eventually_async, ok
@@ -216,12 +216,23 @@ async def test_unknown_charger_refetches_once(ctx: AddonContext) -> None:
     fetches = index.fetches
     assert (await index.charger("t-002")).charger_id == "t-002"
     assert index.fetches == fetches + 1
-    # A name nobody has is an error naming the chargers, without a fetch storm.
-    with pytest.raises(Exception, match="unknown charger 'nope'.*t-001"):
+    # A name nobody has is an error naming the chargers: fetched for once, not
+    # again when it is asked for again at once (no fetch storm).
+    with pytest.raises(SiteError, match="unknown charger 'nope'.*t-001"):
         await index.charger("nope")
-    with pytest.raises(Exception, match="unknown charger"):
-        await index.charger("nope")
-    assert index.fetches == fetches + 1
+    assert index.fetches == fetches + 2
+    for _ in range(3):
+        with pytest.raises(SiteError, match="unknown charger"):
+            await index.charger("nope")
+    assert index.fetches == fetches + 2
+    # Misses asked for together share one fetch.
+    lps = {k: v for k, v in cached.loadpoints.items() if k != "t-002/1"}
+    index._cached = dataclasses.replace(
+        cached, chargers=stale, loadpoints=lps, fetched_at=cached.fetched_at - 10
+    )
+    found = await asyncio.gather(index.charger("t-002"), index.loadpoint("t-002/1"))
+    assert [found[0].charger_id, found[1].loadpoint_id] == ["t-002", "t-002/1"]
+    assert index.fetches == fetches + 3
 
 
 async def test_a_charger_added_at_runtime_is_found(

@@ -4,8 +4,9 @@ Owns `ChargerIndex`: the answer of the integration's `get_chargers` action (per
 site its nominal phase voltage and phase count, per charger and connector its
 device id, loadpoint and entity ids by what they show, per loadpoint its setting
 entities), cached until HA announces a registry change, a minute has passed, or a
-charger or loadpoint that is asked for is not in it (then fetched again, at most
-every few seconds). Nothing here reads a unique id or a device identifier: the
+charger or loadpoint that is asked for is not in it (then fetched again, unless
+another fetch finished meanwhile; a name still unknown after that is not fetched
+for again for a few seconds). Nothing here reads a unique id or a device identifier: the
 add-on acts through the ids the integration hands out. Also `SiteInfo`, the
 site's electrical facts that turn a current into a power and back.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from .ha_client import HAClient, HAError
 DOMAIN = "energy_coordinator"
 #: Seconds a `get_chargers` answer is used before it is fetched again.
 CHARGERS_TTL = 60.0
-#: A miss (an unknown charger or loadpoint) refetches at most this often (s).
+#: Seconds a name that was still unknown after a fetch does not fetch again.
 MISS_REFRESH = 2.0
 #: Loadpoint setting keys the add-on changes: (entity domain, the integration's keys).
 SETTING_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -135,6 +136,7 @@ class ChargerIndex:
         self.ttl = ttl
         self._cached: Chargers | None = None
         self._lock = asyncio.Lock()
+        self._misses: dict[str, float] = {}  # unknown name -> when it was checked
         #: How many times `get_chargers` was called (for tests and diagnostics).
         self.fetches = 0
 
@@ -149,19 +151,45 @@ class ChargerIndex:
             and time.monotonic() - cached.fetched_at < self.ttl
         )
 
-    async def snapshot(self, *, refresh: bool = False) -> Chargers:
-        """The cached answer, or a fresh one when stale (or `refresh`)."""
+    async def snapshot(self, *, newer_than: float | None = None) -> Chargers:
+        """The cached answer, or a fresh one when stale.
+
+        With `newer_than` (a `time.monotonic()` reading), one fetched after it:
+        what a miss asks for, so misses that wait on one fetch share it.
+        """
         async with self._lock:
             cached = self._cached
-            if cached is not None and refresh:
-                # A miss: ask again unless the answer is brand new.
-                if time.monotonic() - cached.fetched_at < MISS_REFRESH:
+            if newer_than is not None:
+                if cached is not None and cached.fetched_at > newer_than:
                     return cached
             elif self._current(cached):
                 assert cached is not None
                 return cached
             self._cached = await self._fetch()
             return self._cached
+
+    async def _find[T](
+        self,
+        kind: str,
+        wanted: str,
+        find: Callable[[Chargers, str], T | None],
+    ) -> tuple[T | None, Chargers]:
+        """`find` in the cached answer; on a miss, in a fresh one (see module doc)."""
+        asked = time.monotonic()
+        answer = await self.snapshot()
+        found = find(answer, wanted)
+        key = f"{kind}:{wanted.lower()}"
+        checked = self._misses.get(key)
+        if found is None and (checked is None or asked - checked >= MISS_REFRESH):
+            answer = await self.snapshot(newer_than=asked)
+            found = find(answer, wanted)
+            if found is None:
+                if len(self._misses) > 100:
+                    self._misses.clear()
+                self._misses[key] = time.monotonic()
+        if found is not None:
+            self._misses.pop(key, None)
+        return found, answer
 
     async def _fetch(self) -> Chargers:
         version = self.ha.registry_version
@@ -311,27 +339,25 @@ class ChargerIndex:
 
     async def charger(self, charger_id: str) -> ChargerInfo:
         """One charger by id or name (case-insensitive); refetched once if unknown."""
-        wanted = charger_id.strip()
-        chargers = await self.chargers()
-        found = _charger_named(chargers, wanted)
+        found, answer = await self._find(
+            "charger",
+            charger_id.strip(),
+            lambda answer, wanted: _charger_named(answer.chargers, wanted),
+        )
         if found is None:
-            chargers = (await self.snapshot(refresh=True)).chargers
-            found = _charger_named(chargers, wanted)
-        if found is None:
-            known = ", ".join(chargers) or "none"
+            known = ", ".join(answer.chargers) or "none"
             raise SiteError(f"unknown charger {charger_id!r}; chargers: {known}")
         return found
 
     async def loadpoint(self, loadpoint_id: str) -> LoadpointInfo:
         """A loadpoint by `charger/connector`, or by charger id (its connector 1)."""
-        wanted = loadpoint_id.strip()
-        loadpoints = await self.loadpoints()
-        found = _loadpoint_named(loadpoints, wanted)
+        found, answer = await self._find(
+            "loadpoint",
+            loadpoint_id.strip(),
+            lambda answer, wanted: _loadpoint_named(answer.loadpoints, wanted),
+        )
         if found is None:
-            loadpoints = (await self.snapshot(refresh=True)).loadpoints
-            found = _loadpoint_named(loadpoints, wanted)
-        if found is None:
-            known = ", ".join(loadpoints) or "none"
+            known = ", ".join(answer.loadpoints) or "none"
             raise SiteError(f"unknown loadpoint {loadpoint_id!r}; loadpoints: {known}")
         return found
 
