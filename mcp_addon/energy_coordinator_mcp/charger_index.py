@@ -140,10 +140,6 @@ class ChargerIndex:
         #: How many times `get_chargers` was called (for tests and diagnostics).
         self.fetches = 0
 
-    def invalidate(self) -> None:
-        """Forget the cached answer (the next read asks the integration)."""
-        self._cached = None
-
     def _current(self, cached: Chargers | None) -> bool:
         return (
             cached is not None
