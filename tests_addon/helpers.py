@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -50,6 +50,20 @@ async def eventually(
     deadline = time.monotonic() + within
     while True:
         value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {within} s")
+        await asyncio.sleep(every)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[Any]], within: float = 10.0, every: float = 0.2
+) -> Any:
+    """Wait until `await check()` is truthy; its value."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
         if value:
             return value
         if time.monotonic() > deadline:

@@ -7,9 +7,9 @@ batteries (phones, sensors) that must never be taken for the home battery, light
 switches, a cover, a thermostat, room sensors (one unavailable) and a window in
 areas (for the home overview), two scenes (one of them switches a charger), the
 recorder for history, `llm_probe` (HA's LLM API as actions, for the tests of HA's
-own `mcp` integration), the integration added through its config flow, and the
-simulator (`python -m simulator`, also the HA venv) with one OCPP 1.6J and one 2.0.1
-charger running sessions by themselves.
+own `mcp` integration), the integration added through its config flow (a 240 V
+three-phase site), and the simulator (`python -m simulator`, also the HA venv) with
+one OCPP 1.6J and one 2.0.1 charger running sessions by themselves.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from hass_process import HassProcess, free_port  # noqa: E402
 
 HA_PYTHON = ROOT / ".venv" / "bin" / "python"
+Simulator = subprocess.Popen[bytes]
+DOMAIN = "energy_coordinator"
+#: The site's nominal phase voltage: not 230 V, so a constant would show.
+SITE_VOLTAGE = 240
 #: The test-only integration that calls HA's LLM API (tests_addon/llm_probe).
 LLM_PROBE = "llm_probe"
 
@@ -200,7 +204,7 @@ class Stack:
     ha: HassProcess
     entry_id: str
     ocpp_port: int
-    simulator: subprocess.Popen[bytes]
+    simulator: Simulator
     charger_ids: list[str]
 
     @property
@@ -239,25 +243,21 @@ async def _set_areas(ha: HassProcess) -> None:
         )
 
 
+async def site_chargers(ha: HassProcess) -> dict[str, Any]:
+    """The integration's own `get_chargers` answer."""
+    answer = await ha.call_service(DOMAIN, "get_chargers", return_response=True)
+    return dict(answer["service_response"])
+
+
 async def _wait_chargers(ha: HassProcess, count: int, within: float) -> list[str]:
     deadline = time.monotonic() + within
     while True:
-        devices = await ha.ws_command("config/device_registry/list")
-        ids = sorted(
-            ident[1].removeprefix(f"{entry}_charger_")
-            for d in devices
-            for entry in d.get("config_entries", [])
-            for ident in d.get("identifiers", [])
-            if ident[0] == "energy_coordinator"
-            and ident[1].startswith(f"{entry}_charger_t")
-            and "/" not in ident[1]
-        )
-        states = await ha.states("binary_sensor.")
-        online = [s for s in states if s["entity_id"].endswith("_connected")]
-        if len(ids) >= count and sum(s["state"] == "on" for s in online) >= count:
-            return ids
+        chargers = (await site_chargers(ha))["chargers"]
+        online = sorted(cid for cid, c in chargers.items() if c["online"])
+        if len(online) >= count:
+            return online
         if time.monotonic() > deadline:
-            raise RuntimeError(f"chargers did not come up: {ids}\n{ha.log_tail()}")
+            raise RuntimeError(f"chargers did not come up: {online}\n{ha.log_tail()}")
         await asyncio.sleep(0.3)
 
 
@@ -273,7 +273,7 @@ async def running_stack(config_dir: Path) -> AsyncIterator[Stack]:
         log_level="warning",
         custom_integrations={LLM_PROBE: ROOT / "tests_addon" / LLM_PROBE},
     )
-    simulator: subprocess.Popen[bytes] | None = None
+    simulator: Simulator | None = None
     await ha.start(within=60)
     try:
         await ha.onboard()
@@ -290,32 +290,48 @@ async def running_stack(config_dir: Path) -> AsyncIterator[Stack]:
                     "battery_soc_entity": "sensor.home_battery_level",
                     "battery_power_entity": "sensor.home_battery_power",
                     "house_power_entity": "sensor.house_consumption",
-                }
+                },
+                "limits": {"site_voltage": SITE_VOLTAGE},
             },
         )
-        log = (config_dir / "simulator.log").open("wb")
-        simulator = subprocess.Popen(  # noqa: ASYNC220 - no child watcher needed
+        simulator = start_simulator(
+            ocpp_port,
+            config_dir / "simulator.log",
+            "--chargers",
+            "2",
+            "--versions",
+            "1.6,2.0.1",
+            "--id-prefix",
+            "t",
+            "--auto-session",
+            "--session-pause",
+            "2",
+            "--meter-interval",
+            "1",
+            "--stagger",
+            "0.2",
+            "--seed",
+            "7",
+        )
+        chargers = await _wait_chargers(ha, 2, within=45)
+        yield Stack(ha, entry["entry_id"], ocpp_port, simulator, chargers)
+    finally:
+        if simulator is not None:
+            await stop_simulator(simulator)
+        await ha.stop()
+
+
+def start_simulator(ocpp_port: int, log_path: Path, *args: str) -> Simulator:
+    """`python -m simulator` (the HA venv) against the central system."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
             [
                 str(HA_PYTHON),
                 "-m",
                 "simulator",
                 "--url",
                 f"ws://127.0.0.1:{ocpp_port}",
-                "--chargers",
-                "2",
-                "--versions",
-                "1.6,2.0.1",
-                "--id-prefix",
-                "t",
-                "--auto-session",
-                "--session-pause",
-                "2",
-                "--meter-interval",
-                "1",
-                "--stagger",
-                "0.2",
-                "--seed",
-                "7",
+                *args,
             ],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -324,19 +340,18 @@ async def running_stack(config_dir: Path) -> AsyncIterator[Stack]:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
-        log.close()
-        chargers = await _wait_chargers(ha, 2, within=45)
-        yield Stack(ha, entry["entry_id"], ocpp_port, simulator, chargers)
-    finally:
-        if simulator is not None and simulator.poll() is None:
-            simulator.send_signal(signal.SIGTERM)
-            for _ in range(50):
-                if simulator.poll() is not None:
-                    break
-                await asyncio.sleep(0.1)
-            if simulator.poll() is None:
-                simulator.kill()
-        await ha.stop()
+
+
+async def stop_simulator(simulator: Simulator) -> None:
+    """SIGTERM, then SIGKILL after 5 s."""
+    if simulator.poll() is None:
+        simulator.send_signal(signal.SIGTERM)
+        for _ in range(50):
+            if simulator.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        if simulator.poll() is None:
+            simulator.kill()
 
 
 async def set_input(ha: HassProcess, key: str, value: float) -> None:

@@ -63,7 +63,7 @@ async def _notifications(ctx: AddonContext) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 async def rebooted(stack: Stack, ctx: AddonContext) -> None:
     """t-001 rebooted once (off and on again in the recorder's history)."""
-    charger = ctx.registry.index.charger("t-001")
+    charger = await ctx.registry.index.charger("t-001")
     seen: list[str] = []
     remove = ctx.ha.add_state_listener(
         lambda ids: seen.append(ctx.ha.states[CONNECTED].state)

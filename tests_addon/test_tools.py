@@ -110,7 +110,7 @@ async def test_find_available_charger(client: Client, ctx: AddonContext) -> None
         charger.charger_id: ctx.ha.states[
             charger.connectors[1].entities["connector_status"]
         ].state
-        for charger in ctx.registry.index.chargers().values()
+        for charger in (await ctx.registry.index.chargers()).values()
     }
     expected = {cid for cid, state in statuses.items() if state == "available"}
     got = {item["charger"] for item in free["available"]}

@@ -23,9 +23,10 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 from .assistant import DISABLED_MESSAGE, AskResult, Assistant
+from .charger_index import DOMAIN, ChargerInfo, SiteError
 from .ha_client import HAError
 from .prompts import render
-from .site_view import DOMAIN, ChargerInfo, local_zone
+from .site_view import local_zone
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -214,7 +215,11 @@ class DiagnosticsJob:
 
     async def collect(self, start: datetime, end: datetime) -> FaultReport:
         """The faults of every charger between `start` and `end`."""
-        chargers = self.registry.index.chargers()
+        try:
+            chargers = await self.registry.index.chargers()
+        except (SiteError, HAError) as err:
+            _LOGGER.warning("Charger diagnostics: no chargers known (%s)", err)
+            chargers = {}
         faults = {cid: ChargerFaults(cid) for cid in chargers}
         report = FaultReport(start, end, list(faults.values()))
         await self._from_history(chargers, faults, report)

@@ -3,7 +3,8 @@
 Owns `HAClient`: the connection (authenticated with the add-on's own token, never a
 caller's), reconnection with backoff, a state mirror kept current with
 `subscribe_entities` (HA's compressed state diffs), the area/device/entity
-registries and the config entries (reloaded when HA announces a registry change),
+registries and the config entries (reloaded when HA announces a registry change,
+counted by `registry_version`),
 `call_service` with `return_response`, the recorder's history and statistics
 commands, the services list and the Assist exposure list. REST is only used by
 callers that need it.
@@ -129,6 +130,9 @@ class HAClient:
         self.entities: dict[str, dict[str, Any]] = {}
         self.config_entries: dict[str, dict[str, Any]] = {}
         self.config: dict[str, Any] = {}
+        #: Grows every time the registries are (re)loaded: caches built from
+        #: them (or from what the integration says about them) compare it.
+        self.registry_version = 0
         self.connected = asyncio.Event()
         self.ready = asyncio.Event()  # first state snapshot and registries loaded
         self.reconnects = 0
@@ -506,6 +510,7 @@ class HAClient:
             _LOGGER.debug("Config entries not loaded: %s", err)
         else:
             self.config_entries = {e["entry_id"]: e for e in entries or []}
+        self.registry_version += 1
 
     def _schedule_registry_reload(self) -> None:
         if self._registry_reload is not None:

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .charger_index import DOMAIN
 from .ha_client import EntityState, HAClient
-from .site_view import DOMAIN
 
 #: A device battery below this level (%) is reported as low.
 LOW_BATTERY_PCT = 20.0

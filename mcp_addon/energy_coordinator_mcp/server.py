@@ -28,9 +28,9 @@ from mcp.server.subscriptions import (
 from mcp.shared.exceptions import MCPError
 
 from . import __version__
+from .charger_index import DOMAIN, SiteError
 from .ha_client import HAError
 from .prompts import PROMPTS, PromptError, render
-from .site_view import DOMAIN, SiteError
 from .tools import ToolError, ToolRegistry
 
 _LOGGER = logging.getLogger(__name__)

@@ -1,221 +1,23 @@
 """The coordinator's site and chargers, as lean answers for a language model.
 
-Owns reading the integration's devices and entities out of HA's registries
-(`ChargerIndex`: chargers, their connectors and the entities of each, loadpoints and
-their setting entities, found by device identifiers and unique-id patterns, which
-the integration scopes by its config entry: `<entry>_charger_<id>[/<connector>]`,
-`<entry>_loadpoint_<id>_<connector>`), and
-turning the integration's `get_status` response into short sentences with units:
-solar, grid, house, the home battery (the one the integration is configured with,
-never a device battery) and every EV loadpoint.
+Owns turning the integration's `get_status` response into short sentences with
+units: solar, grid, house, the home battery (the one the integration is configured
+with, never a device battery) and every EV loadpoint. Which chargers and entities
+there are comes from `charger_index` (the integration's own `get_chargers`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .charger_index import SiteInfo
 from .ha_client import HAClient
 
-DOMAIN = "energy_coordinator"
 #: Connector status values in which a connector can take a new car.
 FREE_STATES = frozenset({"available"})
-#: Loadpoint setting keys the add-on changes (select / number / datetime entities).
-SETTING_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "mode": ("select", ("charge_mode", "mode")),
-    "target_soc": ("number", ("target_soc",)),
-    "target_time": ("datetime", ("target_time", "departure_time")),
-    "min_soc": ("number", ("min_soc",)),
-    "clear_target_time": ("button", ("clear_target_time",)),
-}
-_CONNECTOR_KEY = re.compile(r"^(\d+)_(.+)$")
-
-
-class SiteError(Exception):
-    """The request names a charger or loadpoint that does not exist, or similar."""
-
-
-@dataclass(slots=True)
-class ConnectorInfo:
-    """One connector of a charger and its entities (key -> entity id)."""
-
-    connector_id: int
-    device_id: str | None
-    entities: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class ChargerInfo:
-    """One charger device and its entities."""
-
-    charger_id: str
-    device_id: str
-    name: str
-    manufacturer: str | None
-    model: str | None
-    firmware: str | None
-    entities: dict[str, str] = field(default_factory=dict)
-    connectors: dict[int, ConnectorInfo] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class LoadpointInfo:
-    """One loadpoint (charger connector) and its setting entities."""
-
-    loadpoint_id: str
-    charger_id: str
-    connector_id: int
-    entities: dict[str, str] = field(default_factory=dict)
-
-
-class ChargerIndex:
-    """The integration's chargers and loadpoints, from HA's registries."""
-
-    def __init__(self, ha: HAClient) -> None:
-        """Read from this client's registries (rebuilt on every access)."""
-        self.ha = ha
-
-    def _ours(self) -> Iterable[tuple[str, dict[str, Any]]]:
-        for device_id, device in self.ha.devices.items():
-            for domain, identifier in device.get("identifiers") or []:
-                if domain == DOMAIN:
-                    yield str(identifier), device | {"id": device_id}
-
-    @staticmethod
-    def _scoped(identifier: str, device: Mapping[str, Any], kind: str) -> str | None:
-        """The part after `<entry>_<kind>_` of one of our site-scoped identifiers."""
-        for entry in device.get("config_entries") or []:
-            prefix = f"{entry}_{kind}_"
-            if identifier.startswith(prefix):
-                return identifier.removeprefix(prefix)
-        return None
-
-    def chargers(self) -> dict[str, ChargerInfo]:
-        """Every charger by id (sorted), with connectors and entities."""
-        chargers: dict[str, ChargerInfo] = {}
-        connector_devices: dict[str, tuple[str, int]] = {}
-        prefixes: dict[str, str] = {}  # charger id -> its unique-id prefix
-        for identifier, device in self._ours():
-            name = self._scoped(identifier, device, "charger")
-            if name is None:
-                continue
-            charger_id, slash, connector = name.rpartition("/")
-            if slash and connector.isdigit():
-                connector_devices[device["id"]] = (charger_id, int(connector))
-                continue
-            prefixes[name] = identifier.removesuffix(name)
-            chargers[name] = ChargerInfo(
-                charger_id=name,
-                device_id=device["id"],
-                name=str(device.get("name_by_user") or device.get("name") or name),
-                manufacturer=device.get("manufacturer"),
-                model=device.get("model"),
-                firmware=device.get("sw_version"),
-            )
-        by_device = {c.device_id: c for c in chargers.values()}
-        for entry in self.ha.platform_entities(DOMAIN):
-            unique_id = str(entry.get("unique_id") or "")
-            device_id = entry.get("device_id") or ""
-            entity_id = str(entry["entity_id"])
-            if entry.get("disabled_by"):
-                continue
-            if device_id in by_device:
-                charger = by_device[device_id]
-                prefix = prefixes[charger.charger_id] + charger.charger_id
-                key = unique_id.removeprefix(f"{prefix}_")
-                match = _CONNECTOR_KEY.match(key)
-                if match:
-                    conn = _connector(charger, int(match.group(1)), device_id)
-                    conn.entities[match.group(2)] = entity_id
-                else:
-                    charger.entities[key] = entity_id
-            elif device_id in connector_devices:
-                charger_id, number = connector_devices[device_id]
-                parent = chargers.get(charger_id)
-                if parent is None:
-                    continue
-                prefix = prefixes[charger_id] + charger_id
-                key = unique_id.removeprefix(f"{prefix}_{number}_")
-                _connector(parent, number, device_id).entities[key] = entity_id
-        return dict(sorted(chargers.items()))
-
-    def loadpoints(self) -> dict[str, LoadpointInfo]:
-        """Every loadpoint by id (`charger/connector`) with its setting entities."""
-        loadpoints: dict[str, LoadpointInfo] = {}
-        devices: dict[str, LoadpointInfo] = {}
-        for identifier, device in self._ours():
-            name = self._scoped(identifier, device, "loadpoint")
-            if name is None:
-                continue
-            charger_id, _, number = name.rpartition("_")
-            if not number.isdigit():
-                continue
-            info = LoadpointInfo(f"{charger_id}/{number}", charger_id, int(number))
-            loadpoints[info.loadpoint_id] = info
-            devices[device["id"]] = info
-        for entry in self.ha.platform_entities(DOMAIN):
-            info_or_none = devices.get(entry.get("device_id") or "")
-            if info_or_none is None:
-                continue
-            info = info_or_none
-            unique_id = str(entry.get("unique_id") or "")
-            marker = f"_loadpoint_{info.charger_id}_{info.connector_id}_"
-            key = unique_id.split(marker, 1)[1] if marker in unique_id else ""
-            key = key or str(entry.get("translation_key") or "")
-            if key:
-                info.entities[f"{entry['entity_id'].split('.', 1)[0]}:{key}"] = str(
-                    entry["entity_id"]
-                )
-        return dict(sorted(loadpoints.items()))
-
-    def setting_entity(self, loadpoint: LoadpointInfo, setting: str) -> str | None:
-        """The entity that holds one setting of a loadpoint (None if missing)."""
-        domain, keys = SETTING_KEYS[setting]
-        for key in keys:
-            entity_id = loadpoint.entities.get(f"{domain}:{key}")
-            if entity_id:
-                return entity_id
-        return None
-
-    def charger(self, charger_id: str) -> ChargerInfo:
-        """One charger by id or name (case-insensitive)."""
-        chargers = self.chargers()
-        wanted = charger_id.strip()
-        if wanted in chargers:
-            return chargers[wanted]
-        for charger in chargers.values():
-            if wanted.lower() in (charger.charger_id.lower(), charger.name.lower()):
-                return charger
-        known = ", ".join(chargers) or "none"
-        raise SiteError(f"unknown charger {charger_id!r}; chargers: {known}")
-
-    def loadpoint(self, loadpoint_id: str) -> LoadpointInfo:
-        """A loadpoint by `charger/connector`, or by charger id (its connector 1)."""
-        loadpoints = self.loadpoints()
-        wanted = loadpoint_id.strip()
-        if wanted in loadpoints:
-            return loadpoints[wanted]
-        for candidate in (f"{wanted}/1",):
-            if candidate in loadpoints:
-                return loadpoints[candidate]
-        lowered = {k.lower(): v for k, v in loadpoints.items()}
-        for candidate in (wanted.lower(), f"{wanted.lower()}/1"):
-            if candidate in lowered:
-                return lowered[candidate]
-        known = ", ".join(loadpoints) or "none"
-        raise SiteError(f"unknown loadpoint {loadpoint_id!r}; loadpoints: {known}")
-
-
-def _connector(charger: ChargerInfo, number: int, device_id: str) -> ConnectorInfo:
-    conn = charger.connectors.get(number)
-    if conn is None:
-        conn = charger.connectors[number] = ConnectorInfo(number, device_id)
-        charger.connectors = dict(sorted(charger.connectors.items()))
-    return conn
 
 
 # Formatting -------------------------------------------------------------------
@@ -427,10 +229,12 @@ def energy_line(summary: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def loadpoint_power_kw(lp: Mapping[str, Any], voltage: float = 230.0) -> float | None:
-    """The most a loadpoint may draw with its maximum current, in kW."""
+def loadpoint_power_kw(lp: Mapping[str, Any], site: SiteInfo) -> float | None:
+    """The most a loadpoint may draw with its maximum current, in kW.
+
+    At the site's voltage, on the phases its phase setting and the site allow.
+    """
     current = lp.get("max_current_a")
     if not isinstance(current, int | float):
         return None
-    phases = 1 if str(lp.get("phases")) == "1" else 3
-    return round(current * voltage * phases / 1000, 1)
+    return round(site.power_kw(current, site.max_phases(lp.get("phases"))), 1)

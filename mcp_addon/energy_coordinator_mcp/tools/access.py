@@ -2,7 +2,8 @@
 
 Owns `HomeAccess`: the state mirror filtered by the owner's exposure choice (every
 entity, or only those exposed to Assist, cached for 30 s), the integration's
-`get_status`, HA's time zone, the charger index, and which entities, devices and
+`get_status`, HA's time zone, the charger index (the integration's
+`get_chargers`), and which entities, devices and
 areas belong to the Energy Coordinator integration, learnt from HA's config
 entries and its device and entity registries (an entity the integration's platform
 registered, a device of the integration's config entries), never from the shape
@@ -15,16 +16,12 @@ import time
 from datetime import tzinfo
 from typing import Any
 
+from energy_coordinator_mcp.charger_index import DOMAIN, ChargerIndex, ChargerInfo
 from energy_coordinator_mcp.config import Options
 from energy_coordinator_mcp.ha_client import EntityState, HAClient
 from energy_coordinator_mcp.home_view import value_text
 from energy_coordinator_mcp.security import Redactor
-from energy_coordinator_mcp.site_view import (
-    DOMAIN,
-    ChargerIndex,
-    ChargerInfo,
-    local_zone,
-)
+from energy_coordinator_mcp.site_view import local_zone
 
 from .spec import ToolError
 
@@ -95,13 +92,15 @@ class HomeAccess:
 
     # Chargers ---------------------------------------------------------------------
 
-    def connector_states(self) -> dict[str, str | None]:
-        """Each connector's raw status by `charger/connector`."""
+    async def connector_states(self) -> dict[str, str | None]:
+        """The raw status of each loadpoint's connector, by loadpoint id."""
         out: dict[str, str | None] = {}
-        for charger in self.index.chargers().values():
-            for number, conn in charger.connectors.items():
+        for charger in (await self.index.chargers()).values():
+            for conn in charger.connectors.values():
+                if conn.loadpoint is None:
+                    continue
                 state = self.ha.states.get(conn.entities.get("connector_status", ""))
-                out[f"{charger.charger_id}/{number}"] = state.state if state else None
+                out[conn.loadpoint] = state.state if state else None
         return out
 
     def online(self, charger: ChargerInfo) -> bool:

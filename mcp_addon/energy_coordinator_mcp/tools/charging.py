@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from energy_coordinator_mcp.site_view import DOMAIN, ChargerInfo, decision_summary
+from energy_coordinator_mcp.charger_index import DOMAIN, ChargerInfo, LoadpointInfo
+from energy_coordinator_mcp.site_view import decision_summary
 
 from .access import HomeAccess
 from .spec import (
@@ -34,10 +35,12 @@ from .values import match_option, next_time
 MODES = ("off", "now", "minpv", "pv", "plan")
 #: `time` values of set_charge_target that remove the target time.
 CLEAR_WORDS = frozenset({"none", "clear", "no", "off"})
+#: Units of `set_current_limit`: amperes per phase, or a power.
+UNITS = ("A", "W", "kW")
 
 START_CHARGING = ToolSpec(
     "start_charging",
-    "Start a charging session (remote start). Needs confirmation.",
+    "Start a session (remote start). Needs confirmation.",
     schema(
         {"charger": CHARGER, "connector": CONNECTOR, "id_tag": string(), **CONFIRM},
         ("charger",),
@@ -46,15 +49,14 @@ START_CHARGING = ToolSpec(
 )
 STOP_CHARGING = ToolSpec(
     "stop_charging",
-    "Stop the running session (remote stop). Needs confirmation.",
+    "Stop the running session. Needs confirmation.",
     schema({"charger": CHARGER, "connector": CONNECTOR, **CONFIRM}, ("charger",)),
     ACT,
 )
 SET_CHARGE_MODE = ToolSpec(
     "set_charge_mode",
-    "Set an EV's charge mode: off (pause), now (full speed), minpv "
-    "(minimum + solar), pv (solar only), plan (cheap/solar hours before the "
-    "target). Needs confirmation.",
+    "Set an EV's charge mode: off, now (full speed), minpv (min + solar), pv "
+    "(solar only), plan (cheap/solar hours before target). Needs confirmation.",
     schema(
         {"loadpoint": LOADPOINT, "mode": string(enum=list(MODES)), **CONFIRM},
         ("loadpoint", "mode"),
@@ -63,8 +65,8 @@ SET_CHARGE_MODE = ToolSpec(
 )
 SET_CHARGE_TARGET = ToolSpec(
     "set_charge_target",
-    "Set an EV's target SoC (%) and/or ready-by time (HH:MM, ISO, or none to "
-    "clear). Needs confirmation.",
+    "Set an EV's target SoC (%) and/or ready-by time (HH:MM, ISO; none "
+    "clears). Needs confirmation.",
     schema(
         {
             "loadpoint": LOADPOINT,
@@ -78,12 +80,13 @@ SET_CHARGE_TARGET = ToolSpec(
 )
 SET_CURRENT_LIMIT = ToolSpec(
     "set_current_limit",
-    "Limit a charger's current (A, or W with unit). Needs confirmation.",
+    "Limit a charger's current (A, or W/kW by unit). Needs confirmation.",
     schema(
         {
             "charger": CHARGER,
             "limit": number(minimum=0),
-            "unit": string(enum=["A", "W"]),
+            "unit": string(enum=list(UNITS)),
+            "phases": integer(minimum=1, maximum=3),
             "connector": CONNECTOR,
             "duration_s": integer(minimum=1),
             **CONFIRM,
@@ -94,7 +97,7 @@ SET_CURRENT_LIMIT = ToolSpec(
 )
 RUN_COORDINATION = ToolSpec(
     "run_coordination",
-    "Run the coordinator now and carry out its decision. Needs confirmation.",
+    "Run the coordinator now and act on its decision. Needs confirmation.",
     schema(dict(CONFIRM)),
     ACT,
 )
@@ -140,7 +143,7 @@ class ChargingTools:
 
     async def start_charging(self, args: dict[str, Any]) -> Planned:
         """Remote start on one connector."""
-        charger = self.index.charger(str(args["charger"]))
+        charger = await self.index.charger(str(args["charger"]))
         connector = self._connector_id(charger, args.get("connector"))
         data: dict[str, Any] = {
             "device_id": charger.device_id,
@@ -164,7 +167,7 @@ class ChargingTools:
 
     async def stop_charging(self, args: dict[str, Any]) -> Planned:
         """Remote stop on one connector."""
-        charger = self.index.charger(str(args["charger"]))
+        charger = await self.index.charger(str(args["charger"]))
         connector = self._connector_id(charger, args.get("connector"))
         data = {"device_id": charger.device_id, "connector_id": connector}
 
@@ -182,29 +185,75 @@ class ChargingTools:
             run,
         )
 
+    async def _phases(
+        self, charger: ChargerInfo, connector: int, requested: int | None
+    ) -> tuple[int, bool]:
+        """The phases a power limit is converted with, and whether they are fixed.
+
+        Asked for (1 or 3), else one when the site or the loadpoint's phase
+        setting allows only one, else three (fixed when the setting says so; on
+        `auto` the integration keeps the phases the charger is using).
+        """
+        if requested is not None:
+            if requested not in (1, 3):
+                raise ToolError("phases must be 1 or 3")
+            if requested == 3 and charger.site.phases == 1:
+                raise ToolError(
+                    f"{charger.charger_id} is on a single-phase site; phases=3 "
+                    "is not possible"
+                )
+            return requested, True
+        setting: Any = None
+        conn = charger.connectors.get(connector)
+        if conn is not None and conn.loadpoint is not None:
+            status = await self.access.status()
+            lp = (status.get("loadpoints") or {}).get(conn.loadpoint)
+            setting = lp.get("phases") if isinstance(lp, dict) else None
+        phases = charger.site.max_phases(setting)
+        return phases, phases == 1 or str(setting) == "3"
+
     async def set_current_limit(self, args: dict[str, Any]) -> Planned:
-        """A current (or power) limit on one connector, optionally for a while."""
-        charger = self.index.charger(str(args["charger"]))
+        """A current (or power) limit on one connector, optionally for a while.
+
+        A power is sent as watts; the confirmation and the answer say the
+        current per phase it means at the site's voltage.
+        """
+        charger = await self.index.charger(str(args["charger"]))
         connector = self._connector_id(charger, args.get("connector"))
         unit = str(args.get("unit") or "A")
         limit = float(args["limit"])
         data: dict[str, Any] = {
             "device_id": charger.device_id,
             "connector_id": connector,
-            "limit": limit,
-            "unit": unit,
+            "limit": limit * 1000 if unit == "kW" else limit,
+            "unit": "A" if unit == "A" else "W",
         }
+        meaning = ""
+        if unit == "A":
+            if args.get("phases") is not None:
+                phases, _ = await self._phases(charger, connector, args["phases"])
+                data["phases"] = phases
+        else:
+            phases, fixed = await self._phases(charger, connector, args.get("phases"))
+            if fixed:
+                data["phases"] = phases
+            site = charger.site
+            amps = site.current_a(float(data["limit"]), phases)
+            meaning = (
+                f" (≈ {amps:.1f} A per phase on {phases} "
+                f"phase{'s' if phases > 1 else ''} at {site.voltage_v:g} V)"
+            )
         if args.get("duration_s"):
             data["duration"] = int(args["duration_s"])
         during = f" for {data['duration']} s" if "duration" in data else ""
+        what = f"{limit:g} {unit}{meaning}"
 
         async def run() -> Any:
             response = await self.ha.call_service(
                 DOMAIN, "set_current_limit", data, return_response=True
             )
             done: dict[str, Any] = {
-                "done": f"{charger.charger_id}/{connector} limited to {limit:g} {unit}"
-                + during
+                "done": f"{charger.charger_id}/{connector} limited to {what}" + during
             }
             if isinstance(response, dict) and response.get("coordinated"):
                 # The site coordinates it: the limit became its cap.
@@ -213,7 +262,7 @@ class ChargingTools:
             return done
 
         return Planned(
-            f"Limit {charger.charger_id} connector {connector} to {limit:g} {unit}"
+            f"Limit {charger.charger_id} connector {connector} to {what}"
             + during
             + (" (0 pauses charging)" if limit == 0 else ""),
             run,
@@ -238,8 +287,14 @@ class ChargingTools:
 
     # Loadpoint settings -----------------------------------------------------------
 
-    def _setting(self, loadpoint: str, setting: str, label: str) -> tuple[str, str]:
-        info = self.index.loadpoint(loadpoint)
+    async def _setting(
+        self, loadpoint: str | LoadpointInfo, setting: str, label: str
+    ) -> tuple[str, str]:
+        info = (
+            loadpoint
+            if isinstance(loadpoint, LoadpointInfo)
+            else await self.index.loadpoint(loadpoint)
+        )
         entity_id = self.index.setting_entity(info, setting)
         if entity_id is None:
             raise ToolError(
@@ -250,7 +305,9 @@ class ChargingTools:
 
     async def set_charge_mode(self, args: dict[str, Any]) -> Planned:
         """The loadpoint's charge-mode select."""
-        lp_id, entity_id = self._setting(str(args["loadpoint"]), "mode", "charge mode")
+        lp_id, entity_id = await self._setting(
+            str(args["loadpoint"]), "mode", "charge mode"
+        )
         mode = str(args["mode"])
         state = self.ha.states.get(entity_id)
         options = (
@@ -282,20 +339,21 @@ class ChargingTools:
         if args.get("soc") is None and not args.get("time"):
             raise ToolError("give soc and/or time")
         changes: list[tuple[str, str, dict[str, Any], str]] = []
-        lp_id = self.index.loadpoint(str(args["loadpoint"])).loadpoint_id
+        info = await self.index.loadpoint(str(args["loadpoint"]))
+        lp_id = info.loadpoint_id
         if args.get("soc") is not None:
-            _, entity_id = self._setting(lp_id, "target_soc", "target SoC")
+            _, entity_id = await self._setting(info, "target_soc", "target SoC")
             soc = float(args["soc"])
             changes.append(
                 ("number", entity_id, {"value": soc}, f"target SoC {soc:g} %")
             )
         if str(args.get("time") or "").strip().lower() in CLEAR_WORDS:
-            _, entity_id = self._setting(
-                lp_id, "clear_target_time", "clear-target-time button"
+            _, entity_id = await self._setting(
+                info, "clear_target_time", "clear-target-time button"
             )
             changes.append(("button", entity_id, {}, "no target time"))
         elif args.get("time"):
-            _, entity_id = self._setting(lp_id, "target_time", "target time")
+            _, entity_id = await self._setting(info, "target_time", "target time")
             when = next_time(str(args["time"]), self.access.zone)
             changes.append(
                 (

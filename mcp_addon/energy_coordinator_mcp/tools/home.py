@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from energy_coordinator_mcp.charger_index import DOMAIN
 from energy_coordinator_mcp.home_view import downsample, lean_state, search, value_text
-from energy_coordinator_mcp.site_view import DOMAIN
 
 from .access import HomeAccess
 from .spec import (
@@ -38,7 +38,7 @@ from .targets import resolve_target
 SEARCH_ENTITIES = ToolSpec(
     "search_entities",
     "Find Home Assistant entities by words (name, area, device), domain, "
-    "area or device_class; returns ids with states.",
+    "area or device_class; ids with states.",
     schema(
         {
             "query": string(),
@@ -64,8 +64,8 @@ GET_STATES = ToolSpec(
 )
 GET_HISTORY = ToolSpec(
     "get_history",
-    "An entity's history over the last hours (default 24), downsampled "
-    "to points buckets (mean/min/max) or state changes.",
+    "An entity's history over recent hours (default 24): points buckets "
+    "(mean/min/max) or state changes.",
     schema(
         {
             "entity_id": string(),

@@ -18,11 +18,11 @@ from typing import Any
 import jsonschema
 
 from energy_coordinator_mcp.audit import AuditLog, Timer
+from energy_coordinator_mcp.charger_index import ChargerIndex, SiteError
 from energy_coordinator_mcp.config import Options
 from energy_coordinator_mcp.ha_client import HAClient, HAError
 from energy_coordinator_mcp.home_view import lean_state, value_text
 from energy_coordinator_mcp.security import CONFIRMATION_TTL, ConfirmationGate, Redactor
-from energy_coordinator_mcp.site_view import ChargerIndex, SiteError
 
 from .access import HomeAccess
 from .charging import ChargingTools

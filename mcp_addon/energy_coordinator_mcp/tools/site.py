@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from energy_coordinator_mcp.charger_index import DOMAIN, ChargerInfo, SiteError
 from energy_coordinator_mcp.ha_client import HAError
 from energy_coordinator_mcp.overview import home_overview
 from energy_coordinator_mcp.plan_view import plan_summary
 from energy_coordinator_mcp.site_view import (
-    DOMAIN,
     FREE_STATES,
     energy_line,
     ev_summary,
@@ -64,7 +64,7 @@ LIST_CHARGERS = ToolSpec(
 )
 GET_PLAN = ToolSpec(
     "get_plan",
-    "The plan for the next hours: when each EV charges and why, battery, loads, cost.",
+    "The plan for the coming hours: when each EV charges and why, battery, loads, cost.",
     schema({"loadpoint": string()}),
     READ,
 )
@@ -126,15 +126,16 @@ class SiteTools:
         access = self.access
         if args.get("scope") != "home":
             status = await access.status()
-            return site_summary(status, access.zone, access.connector_states())
+            return site_summary(status, access.zone, await access.connector_states())
         # The home overview works without the integration too.
         try:
             status = await access.status()
-        except (ToolError, HAError) as err:
+            connectors = await access.connector_states()
+        except (ToolError, SiteError, HAError) as err:
             energy = f"unknown (Energy Coordinator status unavailable: {err})"
             soc = None
         else:
-            summary = site_summary(status, access.zone, access.connector_states())
+            summary = site_summary(status, access.zone, connectors)
             energy = energy_line(summary)
             soc = (status.get("status") or {}).get("battery_soc_pct")
         return home_overview(
@@ -148,7 +149,7 @@ class SiteTools:
         """Every charger, one in detail, or the free connectors."""
         if args.get("charger"):
             return await self._charger_detail(str(args["charger"]))
-        chargers = self.index.chargers()
+        chargers = await self.index.chargers()
         status = await self.access.status()
         loadpoints: dict[str, Any] = status.get("loadpoints") or {}
         if args.get("available_only"):
@@ -171,7 +172,7 @@ class SiteTools:
                 session = state(e.get("session_energy"))
                 if session:
                     item["session"] = session
-                lp = loadpoints.get(f"{charger.charger_id}/{number}")
+                lp = loadpoints.get(conn.loadpoint or "")
                 if lp:
                     item["mode"] = lp.get("mode")
                 connectors.append({k: v for k, v in item.items() if v is not None})
@@ -189,7 +190,7 @@ class SiteTools:
         return {"chargers": out, "total": len(out)}
 
     def _available(
-        self, chargers: Mapping[str, Any], loadpoints: Mapping[str, Any]
+        self, chargers: Mapping[str, ChargerInfo], loadpoints: Mapping[str, Any]
     ) -> dict[str, Any]:
         free = []
         for charger in chargers.values():
@@ -199,8 +200,8 @@ class SiteTools:
                 state = self.ha.states.get(conn.entities.get("connector_status", ""))
                 if state is None or state.state not in FREE_STATES:
                     continue
-                lp = loadpoints.get(f"{charger.charger_id}/{number}") or {}
-                power = loadpoint_power_kw(lp)
+                lp = loadpoints.get(conn.loadpoint or "") or {}
+                power = loadpoint_power_kw(lp, charger.site)
                 free.append(
                     {
                         "charger": charger.charger_id,
@@ -211,7 +212,7 @@ class SiteTools:
         return {"available": free, "total_chargers": len(chargers)}
 
     async def _charger_detail(self, charger_id: str) -> Any:
-        charger = self.index.charger(charger_id)
+        charger = await self.index.charger(charger_id)
         status = await self.access.status()
         loadpoints: dict[str, Any] = status.get("loadpoints") or {}
         detail: dict[str, Any] = {
@@ -229,6 +230,8 @@ class SiteTools:
         connected = self.ha.states.get(charger.entities.get("connected", ""))
         if connected is not None and connected.attributes.get("ocpp_version"):
             detail["ocpp_version"] = connected.attributes["ocpp_version"]
+        elif charger.ocpp_version:
+            detail["ocpp_version"] = charger.ocpp_version.removeprefix("ocpp")
         connectors = []
         for number, conn in charger.connectors.items():
             item: dict[str, Any] = {"connector": number}
@@ -236,14 +239,14 @@ class SiteTools:
                 value = self.access.state_text(entity_id)
                 if value is not None and key not in ("unlock",):
                     item[key] = value
-            lp = loadpoints.get(f"{charger.charger_id}/{number}")
-            if lp:
-                item["loadpoint"] = ev_summary(
-                    f"{charger.charger_id}/{number}", lp, self.access.zone
-                ) | {
+            lp = loadpoints.get(conn.loadpoint or "")
+            if conn.loadpoint and lp:
+                power = loadpoint_power_kw(lp, charger.site)
+                item["loadpoint"] = ev_summary(conn.loadpoint, lp, self.access.zone) | {
                     "min_current": f"{lp.get('min_current_a')} A",
                     "max_current": f"{lp.get('max_current_a')} A",
                     "phases": lp.get("phases"),
+                    "max_power": f"{power:.1f} kW" if power else "unknown",
                 }
             connectors.append(item)
         detail["connectors"] = connectors
@@ -259,15 +262,15 @@ class SiteTools:
         last = status.get("last_decision")
         return last if isinstance(last, dict) else None
 
-    def _resolve_loadpoint(self, value: Any) -> str | None:
+    async def _resolve_loadpoint(self, value: Any) -> str | None:
         if not value:
             return None
-        return self.index.loadpoint(str(value)).loadpoint_id
+        return (await self.index.loadpoint(str(value))).loadpoint_id
 
     async def explain_decision(self, args: dict[str, Any]) -> Any:
         """The last (or a fresh dry-run) decision and its reasons."""
         zone = self.access.zone
-        lp_id = self._resolve_loadpoint(args.get("loadpoint"))
+        lp_id = await self._resolve_loadpoint(args.get("loadpoint"))
         now = bool(args.get("now"))
         decision = await self._decision(now)
         if decision is None:
@@ -309,7 +312,7 @@ class SiteTools:
     async def get_plan(self, args: dict[str, Any]) -> Any:
         """The horizon plan (`get_plan` and `explain_plan`) per EV and for the
         battery and loads."""
-        lp_id = self._resolve_loadpoint(args.get("loadpoint"))
+        lp_id = await self._resolve_loadpoint(args.get("loadpoint"))
         status = await self.access.status()
         plan = await self.ha.call_service(
             DOMAIN, "get_plan", {"slots": False}, return_response=True
@@ -329,7 +332,9 @@ class SiteTools:
             "offset": int(args.get("offset") or 0),
         }
         if args.get("charger"):
-            data["device_id"] = self.index.charger(str(args["charger"])).device_id
+            data["device_id"] = (
+                await self.index.charger(str(args["charger"]))
+            ).device_id
         if args.get("id_tag"):
             data["id_tag"] = str(args["id_tag"])
         for key, target in (("since", "start"), ("until", "end")):
