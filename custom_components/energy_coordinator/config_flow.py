@@ -100,7 +100,9 @@ from .const import (
     GRID_LIMIT_UNIT_KILOWATT,
     OCPP_HOST,
     SUBENTRY_FLEXIBLE_LOAD,
+    TIMING_SETTINGS,
 )
+from .energy.settings import DEFAULT_SETTINGS
 from .runtime import EnergyCoordinatorConfigEntry
 
 CHARGER_POLICIES = ["ask", "accept", "reject"]
@@ -411,6 +413,21 @@ def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
     )
 
 
+def _timing_schema(values: dict[str, Any]) -> vol.Schema:
+    """The controller's delays, in seconds (the core's defaults when unset)."""
+    return vol.Schema(
+        {
+            vol.Required(
+                key,
+                default=getattr(DEFAULT_SETTINGS, field)
+                if values.get(key) is None
+                else values[key],
+            ): _number(0, 86400, 1, "s")
+            for key, field in TIMING_SETTINGS.items()
+        }
+    )
+
+
 def _validate_sources(
     hass: HomeAssistant, user_input: dict[str, Any]
 ) -> dict[str, str]:
@@ -658,6 +675,7 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
                 "sources",
                 "limits",
                 "actuators",
+                "timing",
                 "vehicles",
             ],
         )
@@ -725,6 +743,19 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
             step_id="actuators",
             data_schema=_actuators_schema(user_input or self._values()),
             errors=errors,
+        )
+
+    async def async_step_timing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The controller's delays and timers."""
+        if user_input is not None:
+            return self._save(
+                {key: float(value) for key, value in user_input.items()},
+                tuple(TIMING_SETTINGS),
+            )
+        return self.async_show_form(
+            step_id="timing", data_schema=_timing_schema(self._values())
         )
 
     async def async_step_vehicles(

@@ -58,6 +58,17 @@ CONF_BATTERY_SCRIPT: Final = "battery_script"
 CONF_EV_FALLBACK: Final = "ev_fallback"
 CONF_SHARING: Final = "charger_sharing"
 CONF_LOOP_INTERVAL: Final = "loop_interval"
+#: The controller's delays and timers in seconds (the options' "timing" step), and
+#: the `ControllerSettings` field each one sets; unset, the core's defaults apply.
+TIMING_SETTINGS: Final = {
+    "enable_delay": "enable_delay_s",
+    "disable_delay": "disable_delay_s",
+    "phase_to_1p_delay": "phase_to_1p_delay_s",
+    "phase_to_3p_delay": "phase_to_3p_delay_s",
+    "phase_settle": "phase_settle_s",
+    "share_rotate": "share_rotate_s",
+    "load_restore_delay": "load_restore_delay_s",
+}
 
 BATTERY_SIGN_CHARGING_POSITIVE: Final = "charging_positive"
 BATTERY_SIGN_DISCHARGING_POSITIVE: Final = "discharging_positive"
