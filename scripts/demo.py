@@ -16,11 +16,11 @@ One clock. Demo time runs `--speed` times real time (60: a day in 24 minutes,
 meters (the feed measures real time elapsed x speed), the chargers' simulated
 energy and the cars' batteries (the simulator's `--speed`), and the site's delays,
 which the demo sets in the site's options ("Delays and timers") to their defaults
-divided by the speed. Nothing inside the integration is warped: Home Assistant's
-own clock, the coordination interval (5 s, so 5 demo minutes) and "today" stay real
-time; the integration's "Solar energy today" integrates the PV power over real
-time, so in demo time it shows 1/speed of the solar production (the Energy
-dashboard, fed by the household's meters, shows the demo-time energy).
+divided by the speed. The site reads the household's solar meter (its "Solar energy
+meter" source), so its "Solar energy today" is in demo time too. Nothing inside the
+integration is warped: Home Assistant's own clock (timestamps, history, the Energy
+dashboard's hours, "today", which resets at real midnight) and the coordination
+interval (5 s, so 5 demo minutes) stay real time.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def clock_line(speed: float, delays: dict[str, float], loop_s: float) -> str:
         f"{delays.get('enable_delay', 0):g} s, stop {delays.get('disable_delay', 0):g}"
         f" s, share rotation {delays.get('share_rotate', 0):g} s real); the site "
         f"coordinates every {loop_s} s real ({loop_s * speed / 60:g} demo min); "
-        "HA's clock, 'today' and the site's 'Solar energy today' stay real time"
+        "HA's own clock (history, 'today') stays real time"
     )
 
 

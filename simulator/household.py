@@ -104,6 +104,7 @@ ENTITIES |= dict(ENERGY_ENTITIES.values())
 #: Config-flow answers that point the site at the entities above.
 SOURCES = {
     "pv_power_entity": "sensor.demo_pv_power",
+    "pv_energy_entity": "sensor.demo_solar_energy",
     "grid_power_entity": "sensor.demo_grid_power",
     "house_power_entity": "sensor.demo_house_power",
     "battery_soc_entity": "sensor.demo_battery_soc",

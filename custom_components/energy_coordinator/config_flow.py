@@ -44,6 +44,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util.unit_conversion import EnergyConverter
 
 from .central_system import build_ssl_context
 from .const import (
@@ -74,6 +75,7 @@ from .const import (
     CONF_LOOP_INTERVAL,
     CONF_OCPP_HOST,
     CONF_OCPP_PORT,
+    CONF_PV_ENERGY,
     CONF_PV_PHASES,
     CONF_PV_POWER,
     CONF_REMOTE_ID_TAG,
@@ -273,6 +275,7 @@ async def _validate_server(
 POWER_UNITS = {UnitOfPower.WATT, UnitOfPower.KILO_WATT}
 SOURCE_KEYS = (
     CONF_PV_POWER,
+    CONF_PV_ENERGY,
     CONF_GRID_POWER,
     CONF_BATTERY_SOC,
     CONF_BATTERY_POWER,
@@ -314,6 +317,9 @@ def _sources_schema(values: dict[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             _optional(CONF_PV_POWER, values): _power_entity(),
+            _optional(CONF_PV_ENERGY, values): EntitySelector(
+                EntitySelectorConfig(domain="sensor", device_class="energy")
+            ),
             _optional(CONF_GRID_POWER, values): _power_entity(),
             _optional(CONF_BATTERY_SOC, values): EntitySelector(
                 EntitySelectorConfig(domain="sensor", device_class="battery")
@@ -449,6 +455,9 @@ def _validate_sources(
         elif key in CONF_GRID_CURRENTS:
             if unit != UnitOfElectricCurrent.AMPERE:
                 errors[key] = "not_current"
+        elif key == CONF_PV_ENERGY:
+            if unit not in EnergyConverter.VALID_UNITS:
+                errors[key] = "not_energy"
         elif unit not in POWER_UNITS:
             errors[key] = "not_power"
     # Per-line currents: L1 alone (a one-phase site) or all three lines.

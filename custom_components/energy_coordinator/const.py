@@ -32,6 +32,7 @@ SIGNAL_NEW_CHARGER: Final = "energy_coordinator_new_charger_{}"
 
 # Site coordination (sources, limits, battery, actuators, coordination loop).
 CONF_PV_POWER: Final = "pv_power_entity"
+CONF_PV_ENERGY: Final = "pv_energy_entity"
 CONF_GRID_POWER: Final = "grid_power_entity"
 CONF_BATTERY_SOC: Final = "battery_soc_entity"
 CONF_BATTERY_POWER: Final = "battery_power_entity"

@@ -69,6 +69,7 @@ _LOGGER = logging.getLogger(__name__)
 #: the config flow's Measurements step, with these English words as a fallback.
 SOURCE_LABELS = {
     "pv_power_entity": "PV power",
+    "pv_energy_entity": "Solar energy meter",
     "grid_power_entity": "Grid power",
     "battery_soc_entity": "Home battery state of charge",
     "battery_power_entity": "Home battery power",
