@@ -289,7 +289,10 @@ def household_line(feed: HouseholdFeed) -> str:
     return (
         f"{feed.clock:%H:%M} PV {home.pv_w / 1000:.1f} kW, house "
         f"{home.house_w / 1000:.1f} kW, battery {home.battery_soc_pct:.0f} % "
-        f"({home.battery_w / 1000:+.1f} kW), grid {home.grid_w / 1000:+.1f} kW"
+        f"({home.battery_w / 1000:+.1f} kW), grid {home.grid_w / 1000:+.1f} kW; "
+        f"since the start solar {home.pv_wh / 1000:.1f} kWh, grid import "
+        f"{home.grid_import_wh / 1000:.1f} / export "
+        f"{home.grid_export_wh / 1000:.1f} kWh"
     )
 
 
