@@ -1,13 +1,26 @@
 """The demo: a real Home Assistant with the integration and simulated chargers.
 
-Owns the demo's lifecycle: a fresh `hass` under `.demo/` (onboarded, user `demo`), the
-household's source entities (PV, grid, house, battery) driven by
-`simulator.household.HouseholdFeed` on an accelerated clock, the integration added
-through its config flow with those sources and its own coordination loop (unknown
-chargers accepted), a simulator process with one OCPP 1.6J and one 2.0.1 charger
-running sessions by themselves, the MCP add-on next to Home Assistant,
-`.demo/demo.json` with the URLs and credentials, a short status in the foreground,
-and stopping everything on Ctrl-C / SIGTERM. Run it through `scripts/demo`.
+Owns the demo's lifecycle: a fresh `hass` under `.demo/` (onboarded, user `demo`, in
+the language of `--language`), the household's source entities (PV, grid, house,
+battery) and energy meters driven by `simulator.household.HouseholdFeed`, the
+integration added through its config flow with those sources and its own
+coordination loop (unknown chargers accepted), a simulator process with one OCPP
+1.6J and one 2.0.1 charger running sessions by themselves, HA's Energy dashboard
+(the household's meters, each charger as a device), the MCP add-on next to Home
+Assistant, `.demo/demo.json` with the URLs and credentials, a short status in the
+foreground, and stopping everything on Ctrl-C / SIGTERM. Run it through
+`scripts/demo`.
+
+One clock. Demo time runs `--speed` times real time (60: a day in 24 minutes,
+1 s = 1 min) for everything a watcher sees: the household's powers and energy
+meters (the feed measures real time elapsed x speed), the chargers' simulated
+energy and the cars' batteries (the simulator's `--speed`), and the site's delays,
+which the demo sets in the site's options ("Delays and timers") to their defaults
+divided by the speed. The site reads the household's solar meter (its "Solar energy
+meter" source), so its "Solar energy today" is in demo time too. Nothing inside the
+integration is warped: Home Assistant's own clock (timestamps, history, the Energy
+dashboard's hours, "today", which resets at real midnight) and the coordination
+interval (5 s, so 5 demo minutes) stay real time.
 """
 
 from __future__ import annotations
@@ -31,11 +44,17 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_cli import MCP_PORT, parse_args
-from hass_process import DOMAIN, ROOT, HassError, HassProcess
+from hass_process import DOMAIN, ROOT, HassError, HassProcess, _form_defaults
 
 sys.path.insert(0, str(ROOT))
 
-from simulator.household import SOURCES, Household, HouseholdFeed, as_number
+from simulator.household import (
+    ENERGY_ENTITIES,
+    SOURCES,
+    Household,
+    HouseholdFeed,
+    as_number,
+)
 
 VERSIONS = ("1.6", "2.0.1")
 
@@ -70,10 +89,13 @@ def start_simulators(
     *,
     id_prefix: str = "demo",
     session_pause: float = 30.0,
+    speed: float = 1.0,
 ) -> subprocess.Popen[bytes]:
     """Simulated chargers (1.6J and 2.0.1 alternating) running sessions by themselves.
 
-    Runs in its own session, so Ctrl-C reaches only the demo, which stops it.
+    Their meters and the cars' batteries count energy `speed` times faster than
+    real time (the demo's clock). Runs in its own session, so Ctrl-C reaches only
+    the demo, which stops it.
     """
     command = [
         sys.executable,
@@ -90,6 +112,8 @@ def start_simulators(
         "--auto-session",
         "--session-pause",
         str(session_pause),
+        "--speed",
+        f"{speed:g}",
     ]
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -149,6 +173,96 @@ async def add_household_site(
     )
 
 
+async def scale_delays(
+    ha: HassProcess, entry_id: str, speed: float
+) -> dict[str, float]:
+    """Set the site's delays ("Delays and timers") to their defaults / `speed`.
+
+    The defaults are read from the options form, so this follows the integration.
+    Returns the delays set, in real seconds.
+    """
+    flows = "/api/config/config_entries/options/flow"
+    menu = await ha.post(flows, json={"handler": entry_id})
+    form = await ha.post(f"{flows}/{menu['flow_id']}", json={"next_step_id": "timing"})
+    if form.get("step_id") != "timing":
+        raise HassError(f"the site's options have no timing step: {form}")
+    delays = {
+        key: round(float(value) / speed, 1)
+        for key, value in _form_defaults(form).items()
+    }
+    done = await ha.post(f"{flows}/{form['flow_id']}", json=delays)
+    if done.get("type") != "create_entry":
+        raise HassError(f"the site's delays were not saved: {done}")
+    return delays
+
+
+def energy_prefs(chargers: dict[str, str]) -> dict[str, Any]:
+    """HA's Energy dashboard: the household's meters, each charger a device.
+
+    `chargers` maps a charger's energy sensor to its name.
+    """
+    meter = {register: entity for register, (entity, _) in ENERGY_ENTITIES.items()}
+    # As the dashboard's own dialogs save it: no tariff given.
+    no_price = {"entity_energy_price": None, "number_energy_price": None}
+    return {
+        "energy_sources": [
+            {
+                "type": "grid",
+                "flow_from": [
+                    {"stat_energy_from": meter["grid_import_wh"], **no_price}
+                ],
+                "flow_to": [{"stat_energy_to": meter["grid_export_wh"], **no_price}],
+                "cost_adjustment_day": 0,
+            },
+            {
+                "type": "solar",
+                "stat_energy_from": meter["pv_wh"],
+                "config_entry_solar_forecast": None,
+            },
+            {
+                "type": "battery",
+                "stat_energy_from": meter["battery_discharge_wh"],
+                "stat_energy_to": meter["battery_charge_wh"],
+            },
+        ],
+        "device_consumption": [
+            {"stat_consumption": entity_id, "name": name}
+            for entity_id, name in sorted(chargers.items())
+        ],
+    }
+
+
+def charger_energy_sensors(
+    entities: list[dict[str, Any]], devices: list[dict[str, Any]], entry_id: str
+) -> dict[str, str]:
+    """Each connector's energy register sensor of the site, and its device's name."""
+    names = {d["id"]: d.get("name_by_user") or d.get("name") for d in devices}
+    pattern = re.compile(rf"{re.escape(entry_id)}_charger_(.+)_\d+_energy")
+    return {
+        e["entity_id"]: names.get(e.get("device_id")) or e["entity_id"]
+        for e in entities
+        if e.get("config_entry_id") == entry_id
+        and e["entity_id"].startswith("sensor.")
+        and pattern.fullmatch(e.get("unique_id", ""))
+    }
+
+
+async def set_language(ha: HassProcess, language: str) -> None:
+    """The owner's frontend language (HA's core language is in configuration.yaml)."""
+    await ha.ws_command(
+        "frontend/set_user_data",
+        key="language",
+        value={
+            "language": language,
+            "number_format": "language",
+            "time_format": "language",
+            "date_format": "language",
+            "time_zone": "local",
+            "first_weekday": "language",
+        },
+    )
+
+
 def link_feed(
     feed: HouseholdFeed, entities: list[dict[str, Any]], entry_id: str
 ) -> None:
@@ -175,21 +289,32 @@ def household_line(feed: HouseholdFeed) -> str:
     return (
         f"{feed.clock:%H:%M} PV {home.pv_w / 1000:.1f} kW, house "
         f"{home.house_w / 1000:.1f} kW, battery {home.battery_soc_pct:.0f} % "
-        f"({home.battery_w / 1000:+.1f} kW), grid {home.grid_w / 1000:+.1f} kW"
+        f"({home.battery_w / 1000:+.1f} kW), grid {home.grid_w / 1000:+.1f} kW; "
+        f"since the start solar {home.pv_wh / 1000:.1f} kWh, grid import "
+        f"{home.grid_import_wh / 1000:.1f} / export "
+        f"{home.grid_export_wh / 1000:.1f} kWh"
     )
 
 
 async def status_line(
-    ha: HassProcess, entry_id: str, feed: HouseholdFeed | None = None
+    ha: HassProcess,
+    entry_id: str,
+    feed: HouseholdFeed | None = None,
+    registries: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> str:
-    """Chargers and entities of the demo site, from the registries over WS."""
-    devices = await ha.ws_command("config/device_registry/list")
+    """Chargers and entities of the demo site, from the registries over WS.
+
+    `registries` is (devices, entities) when the caller has just listed them.
+    """
+    devices, entities = registries or (
+        await ha.ws_command("config/device_registry/list"),
+        await ha.ws_command("config/entity_registry/list"),
+    )
     chargers = [
         d
         for d in devices
         if entry_id in d.get("config_entries", []) and _is_charger_device(d, entry_id)
     ]
-    entities = await ha.ws_command("config/entity_registry/list")
     if feed is not None:
         link_feed(feed, entities, entry_id)
     ours = {e["entity_id"] for e in entities if e.get("config_entry_id") == entry_id}
@@ -205,6 +330,19 @@ async def status_line(
         )
         line += f" | {household_line(feed)}, EVs {ev_w / 1000:.1f} kW"
     return line
+
+
+def clock_line(speed: float, delays: dict[str, float], loop_s: float) -> str:
+    """What clock the demo runs, for the console."""
+    unit = f"1 s = {speed / 60:g} min" if speed >= 60 else f"1 min = {60 / speed:g} s"
+    return (
+        f"a day at {speed:g}x speed ({unit}); household meters, chargers' energy "
+        f"and the site's delays run on it (delays scaled: solar start "
+        f"{delays.get('enable_delay', 0):g} s, stop {delays.get('disable_delay', 0):g}"
+        f" s, share rotation {delays.get('share_rotate', 0):g} s real); the site "
+        f"coordinates every {loop_s} s real ({loop_s * speed / 60:g} demo min); "
+        "HA's own clock (history, 'today') stays real time"
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -227,6 +365,7 @@ async def run(args: argparse.Namespace) -> int:
         port=args.ha_port,
         username="demo",
         name="Energy Coordinator demo",
+        language=args.language,
         ui=True,
     )
     simulators: subprocess.Popen[bytes] | None = None
@@ -241,8 +380,11 @@ async def run(args: argparse.Namespace) -> int:
         await ha.start()
         await ha.onboard()
         assert ha.token is not None
+        await set_language(ha, args.language)
         feed = HouseholdFeed(ha.url, ha.token, speed=args.speed)
         entry = await add_household_site(ha, feed, args.ocpp_port, DEMO_LOOP_S)
+        delays = await scale_delays(ha, entry["entry_id"], args.speed)
+        await ha.ws_command("energy/save_prefs", **energy_prefs({}))
         link_feed(
             feed, await ha.ws_command("config/entity_registry/list"), entry["entry_id"]
         )
@@ -262,7 +404,11 @@ async def run(args: argparse.Namespace) -> int:
             sim_log = demo_dir / "simulator.log"
             sim_log.unlink(missing_ok=True)
             simulators = start_simulators(
-                ocpp_url, args.chargers, sim_log, session_pause=args.session_pause
+                ocpp_url,
+                args.chargers,
+                sim_log,
+                session_pause=args.session_pause,
+                speed=args.speed,
             )
             info |= {"chargers": args.chargers, "simulator_log": str(sim_log)}
         info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -273,9 +419,10 @@ async def run(args: argparse.Namespace) -> int:
             f"  login           {ha.username} / {ha.password}\n"
             f"  OCPP server     {ocpp_url}/<charger id>  (this machine only; unknown "
             "chargers accepted)\n"
-            f"  household       PV, grid, house and battery sensors (sensor.demo_*), "
-            f"a day at {args.speed:g}x speed; the site coordinates every "
-            f"{DEMO_LOOP_S} s\n"
+            "  household       PV, grid, house and battery sensors and energy "
+            "meters (sensor.demo_*), on the Energy dashboard with each charger\n"
+            f"  demo clock      {clock_line(args.speed, delays, DEMO_LOOP_S)}\n"
+            f"  language        {args.language}\n"
             f"  simulators      "
             + (
                 "none (--no-simulators)"
@@ -315,6 +462,8 @@ async def watch(
 ) -> int:
     """Print a status line now and then until stopped; 1 if hass dies."""
     last = ""
+    #: The chargers on the Energy dashboard (energy sensor -> name).
+    dashboard: dict[str, str] = {}
     while not stop.is_set():
         if not ha.running():
             print(f"error: Home Assistant exited:\n{ha.log_tail()}", file=sys.stderr)
@@ -326,7 +475,15 @@ async def watch(
             )
             simulators = None
         with contextlib.suppress(HassError, OSError, TimeoutError):
-            line = await status_line(ha, entry_id, feed)
+            registries = (
+                await ha.ws_command("config/device_registry/list"),
+                await ha.ws_command("config/entity_registry/list"),
+            )
+            chargers = charger_energy_sensors(registries[1], registries[0], entry_id)
+            if chargers != dashboard:
+                await ha.ws_command("energy/save_prefs", **energy_prefs(chargers))
+                dashboard = chargers
+            line = await status_line(ha, entry_id, feed, registries)
             if line != last:
                 print(f"[{time.strftime('%H:%M:%S')}] {line}", flush=True)
                 last = line

@@ -14,6 +14,8 @@ from pathlib import Path
 DEMO_DIR = Path(__file__).resolve().parent.parent / ".demo"
 #: The MCP add-on's port when --mcp-port is not given (any free port if taken).
 MCP_PORT = 8765
+#: The languages the integration is translated into.
+LANGUAGES = ("en", "pt-BR", "zh-Hans")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,17 +56,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--speed",
         type=float,
         default=60.0,
-        help="household clock: simulated seconds per real second (default 60)",
+        help="the demo's clock: demo seconds per real second, for the household, "
+        "the chargers' energy and the site's delays (default 60: 1 s = 1 min)",
+    )
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="en",
+        help="Home Assistant's language, so entity names are in it (default en)",
     )
     parser.add_argument(
         "--session-pause",
         type=float,
         default=30.0,
-        help="seconds between a simulated charger's sessions",
+        help="real seconds between a simulated charger's sessions",
     )
     args = parser.parse_args(argv)
     if args.chargers < 1 and not args.no_simulators:
         parser.error("--chargers must be >= 1 (or use --no-simulators)")
+    if args.speed <= 0:
+        parser.error("--speed must be > 0")
     for flag in ("ha_port", "ocpp_port", "mcp_port"):
         port = getattr(args, flag)
         if port is not None and not 1 <= port <= 65535:

@@ -44,6 +44,7 @@ CONFIGURATION_YAML = (
     + """; the directory is recreated on every start.
 homeassistant:
   name: {name}
+  language: {language}
   latitude: 52.3731
   longitude: 4.8922
   elevation: 0
@@ -122,6 +123,7 @@ class HassProcess:
         password: str | None = None,
         name: str = "Energy Coordinator",
         time_zone: str = "Europe/Amsterdam",
+        language: str = "en",
         ui: bool = False,
         extra_config: str = "",
         log_level: str = "info",
@@ -138,6 +140,8 @@ class HassProcess:
         self.password = password or secrets.token_urlsafe(12)
         self.name = name
         self.time_zone = time_zone
+        #: The server's language (HA names entities in it) and the owner's.
+        self.language = language
         self.ui = ui
         self.extra_config = extra_config
         self.log_level = log_level
@@ -224,6 +228,7 @@ class HassProcess:
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(
                 name=self.name,
+                language=self.language,
                 time_zone=self.time_zone,
                 host=self.host,
                 port=self.port,
@@ -368,7 +373,7 @@ class HassProcess:
                 "name": self.username.capitalize(),
                 "username": self.username,
                 "password": self.password,
-                "language": "en",
+                "language": self.language,
             },
         )
         self._access_token = await self._exchange_code(result["auth_code"])

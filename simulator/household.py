@@ -6,9 +6,17 @@ a typical daily profile with a few appliance spikes, and the home battery charge
 from surplus and covers deficits (or follows a command: hold, charge, discharge).
 Grid power closes the balance: house + EV chargers + battery charging - PV.
 
-`HouseholdFeed` drives Home Assistant with it: it writes the source entities over
-HA's REST API on an accelerated clock, reads the chargers' power and the
-coordinator's battery command back, and keeps going until stopped.
+Like a real home's meters, it also counts energy: grid import and export, solar
+production, battery charge and discharge, each a register in Wh that only grows by
+the power shown times the simulated time that power lasted.
+
+`HouseholdFeed` drives Home Assistant with it: it writes the source entities (power
+and energy meters) over HA's REST API on an accelerated clock, reads the chargers'
+power and the coordinator's battery command back, and keeps going until stopped.
+Its clock is the demo's one clock: simulated time = real time elapsed x `speed`,
+measured (not counted in steps), so the household's energy, the chargers' simulated
+energy (the simulator's `--speed`) and the site's delays (scaled by the demo) all
+run on it.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import contextlib
 import logging
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,9 +69,42 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
 }
 
+
+def _energy(name: str) -> dict[str, Any]:
+    return {
+        "friendly_name": name,
+        "unit_of_measurement": "kWh",
+        "device_class": "energy",
+        "state_class": "total_increasing",
+    }
+
+
+#: The household's energy meters (kWh, never decreasing), by `Household` register.
+ENERGY_ENTITIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "grid_import_wh": (
+        "sensor.demo_grid_import_energy",
+        _energy("Demo grid import energy"),
+    ),
+    "grid_export_wh": (
+        "sensor.demo_grid_export_energy",
+        _energy("Demo grid export energy"),
+    ),
+    "pv_wh": ("sensor.demo_solar_energy", _energy("Demo solar production")),
+    "battery_charge_wh": (
+        "sensor.demo_battery_charge_energy",
+        _energy("Demo battery energy charged"),
+    ),
+    "battery_discharge_wh": (
+        "sensor.demo_battery_discharge_energy",
+        _energy("Demo battery energy discharged"),
+    ),
+}
+ENTITIES |= dict(ENERGY_ENTITIES.values())
+
 #: Config-flow answers that point the site at the entities above.
 SOURCES = {
     "pv_power_entity": "sensor.demo_pv_power",
+    "pv_energy_entity": "sensor.demo_solar_energy",
     "grid_power_entity": "sensor.demo_grid_power",
     "house_power_entity": "sensor.demo_house_power",
     "battery_soc_entity": "sensor.demo_battery_soc",
@@ -92,6 +134,12 @@ class Household:
     house_w: float = 0.0
     battery_w: float = 0.0  # positive = charging
     grid_w: float = 0.0  # positive = import
+    # Energy registers (Wh): each step adds its powers times its duration.
+    grid_import_wh: float = 0.0
+    grid_export_wh: float = 0.0
+    pv_wh: float = 0.0
+    battery_charge_wh: float = 0.0
+    battery_discharge_wh: float = 0.0
     _rng: random.Random = field(init=False)
     _cloud: float = field(init=False, default=1.0)
     _spike_until: float = field(init=False, default=-1.0)
@@ -116,7 +164,11 @@ class Household:
         battery_mode: str = "auto",
         battery_command_w: float = 0.0,
     ) -> None:
-        """Advance by `dt_s` seconds of simulated time ending at `when`."""
+        """Advance by `dt_s` seconds of simulated time ending at `when`.
+
+        The powers computed are those of the step; the energy registers (and the
+        battery's SoC) grow by them times `dt_s`.
+        """
         hour = when.hour + when.minute / 60 + when.second / 3600
         # Clouds drift: a slow random walk of the clear-sky share.
         self._cloud += self._rng.gauss(0, 0.04) * math.sqrt(max(dt_s, 1) / 60)
@@ -138,6 +190,12 @@ class Household:
             ),
         )
         self.grid_w = round(self.house_w + ev_w + self.battery_w - self.pv_w)
+        hours = max(dt_s, 0.0) / 3600
+        self.grid_import_wh += max(self.grid_w, 0) * hours
+        self.grid_export_wh += max(-self.grid_w, 0) * hours
+        self.pv_wh += self.pv_w * hours
+        self.battery_charge_wh += max(self.battery_w, 0) * hours
+        self.battery_discharge_wh += max(-self.battery_w, 0) * hours
 
     def _battery_power(self, ev_w: float, mode: str, command_w: float) -> float:
         if mode == "hold":
@@ -191,6 +249,9 @@ class HouseholdFeed:
             "sensor.demo_house_power": home.house_w,
             "sensor.demo_battery_soc": round(home.battery_soc_pct, 1),
             "sensor.demo_battery_power": home.battery_w,
+        } | {
+            entity_id: round(getattr(home, register) / 1000, 3)
+            for register, (entity_id, _) in ENERGY_ENTITIES.items()
         }
         for entity_id, value in values.items():
             async with session.post(
@@ -229,10 +290,12 @@ class HouseholdFeed:
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             await self.write_states(session)
+            last = time.monotonic()
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.interval_s)
-                dt_s = self.interval_s * self.speed
+                now = time.monotonic()
+                dt_s, last = (now - last) * self.speed, now
                 self.clock += timedelta(seconds=dt_s)
                 try:
                     ev_w, mode, command_w = await self._ev_power_and_command(session)

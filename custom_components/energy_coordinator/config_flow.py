@@ -45,6 +45,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util.unit_conversion import EnergyConverter
 
 from .central_system import build_ssl_context
 from .const import (
@@ -75,6 +76,7 @@ from .const import (
     CONF_LOOP_INTERVAL,
     CONF_OCPP_HOST,
     CONF_OCPP_PORT,
+    CONF_PV_ENERGY,
     CONF_PV_PHASES,
     CONF_PV_POWER,
     CONF_REMOTE_ID_TAG,
@@ -101,7 +103,9 @@ from .const import (
     GRID_LIMIT_UNIT_KILOWATT,
     OCPP_HOST,
     SUBENTRY_FLEXIBLE_LOAD,
+    TIMING_SETTINGS,
 )
+from .energy.settings import DEFAULT_SETTINGS
 from .plan_flow import (
     PLANNING_KEYS,
     deferrable_fields,
@@ -287,6 +291,7 @@ async def _validate_server(
 POWER_UNITS = {UnitOfPower.WATT, UnitOfPower.KILO_WATT}
 SOURCE_KEYS = (
     CONF_PV_POWER,
+    CONF_PV_ENERGY,
     CONF_GRID_POWER,
     CONF_BATTERY_SOC,
     CONF_BATTERY_POWER,
@@ -328,6 +333,9 @@ def _sources_schema(values: dict[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             _optional(CONF_PV_POWER, values): _power_entity(),
+            _optional(CONF_PV_ENERGY, values): EntitySelector(
+                EntitySelectorConfig(domain="sensor", device_class="energy")
+            ),
             _optional(CONF_GRID_POWER, values): _power_entity(),
             _optional(CONF_BATTERY_SOC, values): EntitySelector(
                 EntitySelectorConfig(domain="sensor", device_class="battery")
@@ -427,6 +435,21 @@ def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
     )
 
 
+def _timing_schema(values: dict[str, Any]) -> vol.Schema:
+    """The controller's delays, in seconds (the core's defaults when unset)."""
+    return vol.Schema(
+        {
+            vol.Required(
+                key,
+                default=getattr(DEFAULT_SETTINGS, field)
+                if values.get(key) is None
+                else values[key],
+            ): _number(0, 86400, 1, "s")
+            for key, field in TIMING_SETTINGS.items()
+        }
+    )
+
+
 def _validate_sources(
     hass: HomeAssistant, user_input: dict[str, Any]
 ) -> dict[str, str]:
@@ -448,6 +471,9 @@ def _validate_sources(
         elif key in CONF_GRID_CURRENTS:
             if unit != UnitOfElectricCurrent.AMPERE:
                 errors[key] = "not_current"
+        elif key == CONF_PV_ENERGY:
+            if unit not in EnergyConverter.VALID_UNITS:
+                errors[key] = "not_energy"
         elif unit not in POWER_UNITS:
             errors[key] = "not_power"
     # Per-line currents: L1 alone (a one-phase site) or all three lines.
@@ -675,6 +701,7 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
                 "sources",
                 "limits",
                 "actuators",
+                "timing",
                 "planning",
                 "vehicles",
             ],
@@ -743,6 +770,19 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
             step_id="actuators",
             data_schema=_actuators_schema(user_input or self._values()),
             errors=errors,
+        )
+
+    async def async_step_timing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The controller's delays and timers."""
+        if user_input is not None:
+            return self._save(
+                {key: float(value) for key, value in user_input.items()},
+                tuple(TIMING_SETTINGS),
+            )
+        return self.async_show_form(
+            step_id="timing", data_schema=_timing_schema(self._values())
         )
 
     async def async_step_planning(

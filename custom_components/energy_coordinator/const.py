@@ -32,6 +32,7 @@ SIGNAL_NEW_CHARGER: Final = "energy_coordinator_new_charger_{}"
 
 # Site coordination (sources, limits, battery, actuators, coordination loop).
 CONF_PV_POWER: Final = "pv_power_entity"
+CONF_PV_ENERGY: Final = "pv_energy_entity"
 CONF_GRID_POWER: Final = "grid_power_entity"
 CONF_BATTERY_SOC: Final = "battery_soc_entity"
 CONF_BATTERY_POWER: Final = "battery_power_entity"
@@ -58,6 +59,17 @@ CONF_BATTERY_SCRIPT: Final = "battery_script"
 CONF_EV_FALLBACK: Final = "ev_fallback"
 CONF_SHARING: Final = "charger_sharing"
 CONF_LOOP_INTERVAL: Final = "loop_interval"
+#: The controller's delays and timers in seconds (the options' "timing" step), and
+#: the `ControllerSettings` field each one sets; unset, the core's defaults apply.
+TIMING_SETTINGS: Final = {
+    "enable_delay": "enable_delay_s",
+    "disable_delay": "disable_delay_s",
+    "phase_to_1p_delay": "phase_to_1p_delay_s",
+    "phase_to_3p_delay": "phase_to_3p_delay_s",
+    "phase_settle": "phase_settle_s",
+    "share_rotate": "share_rotate_s",
+    "load_restore_delay": "load_restore_delay_s",
+}
 
 BATTERY_SIGN_CHARGING_POSITIVE: Final = "charging_positive"
 BATTERY_SIGN_DISCHARGING_POSITIVE: Final = "discharging_positive"

@@ -12,10 +12,14 @@ values follow the coordinator. House consumption (when derived) and surplus also
 the EVs' power, and are recomputed when a source changes or the coordinator runs (an
 EV's draw shows at the grid meter anyway).
 
-Solar energy today is integrated from the PV power with a left Riemann sum over its
-state changes (each value counts until the next one; an unavailable source counts
-nothing), restarts at local midnight, and is restored after a restart or reload on
-the same day, so it never steps backwards within a day.
+Solar energy today is the rise of the solar energy meter since local midnight when
+one is configured (a decrease of more than 10 % is a new meter, counted from 0, as
+HA's statistics count a `total_increasing` sensor; a smaller dip is ignored), else
+the PV power integrated with a left Riemann sum over its state changes (each value
+counts until the next one; an unavailable source counts nothing). It restarts at
+local midnight and is restored after a restart or reload on the same day (with the
+meter reading it had counted up to, so what the meter rose in between counts), so it
+never steps backwards within a day.
 
 Vehicle SoC comes from the loadpoint's vehicle SoC entity when one is set and
 readable, else from the charger's SoC measurand. Without either, it is estimated
@@ -66,13 +70,14 @@ from .const import (
     CONF_BATTERY_SOC,
     CONF_GRID_POWER,
     CONF_HOUSE_POWER,
+    CONF_PV_ENERGY,
     CONF_PV_POWER,
 )
 from .csms.model import ChargerState, ConnectorState
 from .energy import Code, Decision, house_estimate, surplus_estimate
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
-from .site.readings import number, power_w
+from .site.readings import energy_wh, number, power_w
 from .site_entity import (
     BATTERY,
     HOUSE,
@@ -495,14 +500,20 @@ class SolarEnergyStoredData(SensorExtraStoredData):
 
     energy_wh: float
     day: str
+    meter_wh: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return super().as_dict() | {"energy_wh": self.energy_wh, "day": self.day}
+        return super().as_dict() | {
+            "energy_wh": self.energy_wh,
+            "day": self.day,
+            "meter_wh": self.meter_wh,
+        }
 
 
 class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
-    """PV energy produced today, integrated from the PV power (left Riemann sum)."""
+    """PV energy produced today: the solar meter's rise, or the PV power integrated
+    (left Riemann sum) without a meter."""
 
     def __init__(
         self, site: SiteCoordinator, description: SensorEntityDescription
@@ -519,6 +530,9 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
         self._day: date = dt_util.now().date()
         self._power_w: float | None = None  # the last value, counted until the next
         self._since: datetime | None = None
+        #: The solar meter's entity, and its reading counted up to (Wh).
+        self._meter: str | None = site.options.get(CONF_PV_ENERGY) or None
+        self._meter_wh: float | None = None
 
     @property
     def native_value(self) -> float:
@@ -533,11 +547,12 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
             self.native_unit_of_measurement,
             self._energy_wh,
             self._day.isoformat(),
+            self._meter_wh,
         )
 
     def source_entity_ids(self) -> list[str]:
-        """The PV power source."""
-        entity_id = self.site.options.get(CONF_PV_POWER)
+        """The solar meter, else the PV power source."""
+        entity_id = self._meter or self.site.options.get(CONF_PV_POWER)
         return [str(entity_id)] if entity_id else []
 
     def shown(self) -> Any:
@@ -545,17 +560,22 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
         return self.native_value
 
     async def async_added_to_hass(self) -> None:
-        """Restore today's energy, then integrate the PV power from now on."""
+        """Restore today's energy, then count the meter or the PV power from now."""
         now = dt_util.utcnow()
         self._day = dt_util.as_local(now).date()
         if (extra := await self.async_get_last_extra_data()) is not None:
             stored = extra.as_dict()
-            energy = stored.get("energy_wh")
+            energy, meter = stored.get("energy_wh"), stored.get("meter_wh")
             if stored.get("day") == self._day.isoformat() and isinstance(
                 energy, int | float
             ):
                 self._energy_wh = max(0.0, float(energy))
-        self._power_w = self.site.reader.pv_w()
+                if isinstance(meter, int | float):
+                    self._meter_wh = float(meter)
+        if self._meter is not None:
+            self._count_meter(energy_wh(self.hass.states.get(self._meter)))
+        else:
+            self._power_w = self.site.reader.pv_w()
         self._since = now
         await super().async_added_to_hass()
         self.async_on_remove(
@@ -569,8 +589,24 @@ class SolarEnergyTodaySensor(SiteEntity, RestoreSensor):
         new_state = event.data["new_state"]
         at = new_state.last_updated if new_state is not None else dt_util.utcnow()
         self._advance(at)
-        self._power_w = power_w(new_state)
+        if self._meter is not None:
+            self._count_meter(energy_wh(new_state))
+        else:
+            self._power_w = power_w(new_state)
         self._refresh()
+
+    def _count_meter(self, reading: float | None) -> None:
+        """Add what the meter rose since the reading counted last."""
+        if reading is None:  # unavailable: the next reading counts the gap
+            return
+        last = self._meter_wh
+        if last is not None and reading < last:
+            if reading >= 0.9 * last:
+                return  # a dip: keep counting from the higher reading
+            last = 0.0  # a new meter (or a reset one) counts from 0
+        if last is not None:
+            self._energy_wh += reading - last
+        self._meter_wh = reading
 
     @callback
     def _midnight(self, now: datetime) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 
 from custom_components.energy_coordinator.const import DOMAIN
 
 from .conftest import free_port
-from .site_harness import Frames, SiteHarness, site_harness
+from .site_harness import GRID, Frames, SiteHarness, site_harness
 
 __all__ = ["site_harness"]
 
@@ -80,3 +81,55 @@ async def test_a_new_port_restarts_the_server(site_harness: SiteHarness) -> None
     assert h.site.system is not system
     assert h.site.system.port == port
     assert "SIM1" not in h.site.system.links
+
+
+async def test_shorter_delays_apply_at_once(site_harness: SiteHarness) -> None:
+    """The "timing" step shows the core's delays, stores new ones as numbers, and
+    the controller uses them at the next run: a car in solar mode starts after the
+    owner's 20 s enable delay instead of the default 60 s."""
+    h = site_harness
+    await h.start()
+    assert h.entry is not None
+    result = await h.hass.config_entries.options.async_init(h.entry.entry_id)
+    assert "timing" in result["menu_options"]
+    result = await h.hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "timing"}
+    )
+    defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if key.default
+    }
+    assert defaults == {
+        "enable_delay": 60.0,
+        "disable_delay": 180.0,
+        "phase_to_1p_delay": 60.0,
+        "phase_to_3p_delay": 120.0,
+        "phase_settle": 60.0,
+        "share_rotate": 1800.0,
+        "load_restore_delay": 120.0,
+    }
+    h.hass.config_entries.options.async_abort(result["flow_id"])
+
+    await _options(h, "timing", {**defaults, "enable_delay": 20, "share_rotate": 300})
+
+    assert h.entry.options["enable_delay"] == 20.0
+    assert h.entry.options["share_rotate"] == 300.0
+    settings = h.site.controller_settings()
+    assert (settings.enable_delay_s, settings.share_rotate_s) == (20.0, 300.0)
+    assert settings.disable_delay_s == 180.0
+    await h.blueprint_automation(run_every="/10", sources=[GRID])
+    h.site.update_settings(LP, mode="pv", phases="3")
+    sim = await h.charger()
+    conn = sim.connectors[1]
+    sun = dt_util.utcnow()
+    await h.set_number("pv_w", 6000)
+    assert "ev.pv.enable_wait" in h.site.last.decision.codes(LP)
+    taken = await h.runs_until(lambda: conn.offered_current_a > 0, 60)
+    assert 20 <= (dt_util.utcnow() - sun).total_seconds() < 31, taken
+    # The options form now shows the owner's values.
+    result = await h.hass.config_entries.options.async_init(h.entry.entry_id)
+    result = await h.hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "timing"}
+    )
+    shown = {str(key): key.default() for key in result["data_schema"].schema}
+    assert shown["enable_delay"] == 20.0
+    h.hass.config_entries.options.async_abort(result["flow_id"])

@@ -659,6 +659,64 @@ async def test_solar_energy_today(
     assert await pv("0", midnight - start + timedelta(minutes=30)) == pytest.approx(0.5)
 
 
+async def test_solar_energy_today_from_a_meter(
+    hass: HomeAssistant, setup_site: SetupSite, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a solar energy meter, today's energy is the meter's rise: in any unit
+    HA converts, whatever the PV power says, across an unavailable spell and a
+    reload, through a dip (ignored) and a new meter (counted from 0)."""
+    meter_kwh = {ATTR_UNIT_OF_MEASUREMENT: "kWh", ATTR_DEVICE_CLASS: "energy"}
+    start = dt_util.start_of_local_day() + timedelta(hours=10)
+    freezer.move_to(start)
+    hass.states.async_set("sensor.pv", "1000", POWER)
+    hass.states.async_set("sensor.pv_meter", "1200.0", meter_kwh)
+    entry = await setup_site(
+        site={
+            "sources": {
+                "pv_power_entity": "sensor.pv",
+                "pv_energy_entity": "sensor.pv_meter",
+            }
+        }
+    )
+    energy_id = entity_id(hass, "sensor", uid(entry, "solar_energy_today"))
+    assert float(hass.states.get(energy_id).state) == 0
+
+    async def meter(value: str, at: timedelta, unit: str = "kWh") -> float:
+        freezer.move_to(start + at)
+        attributes = meter_kwh | {ATTR_UNIT_OF_MEASUREMENT: unit}
+        hass.states.async_set("sensor.pv_meter", value, attributes)
+        await hass.async_block_till_done()
+        return float(hass.states.get(energy_id).state)
+
+    # Ten hours later at 1 kW the power would say 10 kWh: the meter says 3.
+    assert await meter("1203.0", timedelta(hours=10)) == pytest.approx(3.0)
+    assert await meter("unavailable", timedelta(hours=11)) == pytest.approx(3.0)
+    assert await meter("1204500", timedelta(hours=12), "Wh") == pytest.approx(4.5)
+    # A reload keeps the energy and the reading it counted up to.
+    await reload(hass, entry, freezer)
+    assert float(hass.states.get(energy_id).state) == pytest.approx(4.5)
+    assert await meter("1205.0", timedelta(hours=12, minutes=30)) == pytest.approx(5.0)
+    # A dip is ignored (no double count when it comes back); a reset counts from 0.
+    assert await meter("1204.9", timedelta(hours=13)) == pytest.approx(5.0)
+    assert await meter("1205.2", timedelta(hours=13, minutes=10)) == pytest.approx(5.2)
+    assert await meter("0.3", timedelta(hours=13, minutes=20)) == pytest.approx(5.5)
+
+    # Sources validate the meter's unit.
+    hass.states.async_set("sensor.not_energy", "3", POWER)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "sources"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "pv_energy_entity": "sensor.not_energy",
+            "battery_power_sign": "charging_positive",
+        },
+    )
+    assert result["errors"] == {"pv_energy_entity": "not_energy"}
+
+
 @pytest.mark.parametrize(
     ("day", "expected"), [(0, 4.2), (-1, 0.0)], ids=["same day", "yesterday"]
 )

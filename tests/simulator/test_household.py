@@ -60,3 +60,34 @@ def test_deterministic_for_a_seed() -> None:
     first = [(s.pv_w, s.house_w) for s in _day(Household(seed=3))]
     again = [(s.pv_w, s.house_w) for s in _day(Household(seed=3))]
     assert first == again
+
+
+def test_energy_meters_count_the_powers_shown() -> None:
+    """Each register grows by the step's power times the step's simulated
+    duration, never steps back, and the registers balance like the powers do:
+    import - export = house + EV + charged - discharged - solar."""
+    home = Household()
+    start = datetime(2026, 6, 21, 0, 0)
+    expected = {"pv": 0.0, "house": 0.0}
+    registers = ("grid_import_wh", "grid_export_wh", "pv_wh", "battery_charge_wh")
+    last = dict.fromkeys((*registers, "battery_discharge_wh"), 0.0)
+    for minute in range(1, 24 * 60, 2):
+        home.step(start + timedelta(minutes=minute), 120, 2000.0)
+        expected["pv"] += home.pv_w * 120 / 3600
+        expected["house"] += home.house_w * 120 / 3600
+        for name in last:
+            assert getattr(home, name) >= last[name], name
+            last[name] = getattr(home, name)
+    assert home.pv_wh == pytest.approx(expected["pv"])
+    # A sunny June day of a 9 kWp array: tens of kWh, not one.
+    assert 30_000 < home.pv_wh < 60_000
+    ev_wh = 2000 * 720 * 120 / 3600  # 720 steps of 2 min: a whole day
+    balance = (
+        expected["house"]
+        + ev_wh
+        + home.battery_charge_wh
+        - home.battery_discharge_wh
+        - home.pv_wh
+    )
+    assert home.grid_import_wh - home.grid_export_wh == pytest.approx(balance, abs=30)
+    assert home.battery_charge_wh > 0 and home.battery_discharge_wh > 0

@@ -39,6 +39,7 @@ from ..const import (
     DOMAIN,
     GRID_LIMIT_UNIT_KILOWATT,
     SIGNAL_NEW_CHARGER,
+    TIMING_SETTINGS,
 )
 from ..csms.commands import ChargingLimit, LimitPurpose, LimitUnit
 from ..csms.model import ChargerState, ConnectorState
@@ -70,6 +71,7 @@ _LOGGER = logging.getLogger(__name__)
 #: the config flow's Measurements step, with these English words as a fallback.
 SOURCE_LABELS = {
     "pv_power_entity": "PV power",
+    "pv_energy_entity": "Solar energy meter",
     "grid_power_entity": "Grid power",
     "battery_soc_entity": "Home battery state of charge",
     "battery_power_entity": "Home battery power",
@@ -378,10 +380,16 @@ class SiteCoordinator:
         return self.snapshots.site(now, overrides)
 
     def controller_settings(self) -> ControllerSettings:
-        """Tuning from the entry options."""
+        """Tuning from the entry options (delays unset: the core's defaults)."""
+        delays: dict[str, Any] = {
+            field: float(value)
+            for key, field in TIMING_SETTINGS.items()
+            if isinstance(value := self.options.get(key), int | float)
+        }
         return ControllerSettings(
             fallback=FallbackPolicy(self.options.get(CONF_EV_FALLBACK) or "pause"),
             sharing=SharingPolicy(self.options.get(CONF_SHARING) or "fair"),
+            **delays,
         )
 
     async def _decide(self, snapshot: SiteSnapshot, now: datetime) -> Decision:

@@ -1,9 +1,10 @@
 """The one place that reads the site's meters.
 
-Owns `SourceReader`: the configured source entities (PV, grid, house, home battery,
-per-line grid currents) read as numbers in the site's units and signs — power in W
-through HA's `PowerConverter` (W, kW, MW, mW, …; no unit means W), current in A
-through `ElectricCurrentConverter`, battery power positive when charging — and
+Owns `SourceReader`: the configured source entities (PV, the solar energy meter,
+grid, house, home battery, per-line grid currents) read as numbers in the site's
+units and signs — power in W through HA's `PowerConverter` (W, kW, MW, mW, …; no
+unit means W), energy in Wh through `EnergyConverter`, current in A through
+`ElectricCurrentConverter`, battery power positive when charging — and
 whether a reading is stale. The snapshot for the coordination core and the site's
 mirrored sensors both read through it, so they never disagree.
 """
@@ -18,12 +19,14 @@ from typing import Any
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     UnitOfElectricCurrent,
+    UnitOfEnergy,
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.util.unit_conversion import (
     BaseUnitConverter,
     ElectricCurrentConverter,
+    EnergyConverter,
     PowerConverter,
 )
 
@@ -35,6 +38,7 @@ from ..const import (
     CONF_GRID_CURRENTS,
     CONF_GRID_POWER,
     CONF_HOUSE_POWER,
+    CONF_PV_ENERGY,
     CONF_PV_POWER,
 )
 
@@ -46,6 +50,7 @@ STALE_AFTER = timedelta(minutes=15)
 #: Every measured source, in the order the Measurements step shows them.
 SOURCE_KEYS: tuple[str, ...] = (
     CONF_PV_POWER,
+    CONF_PV_ENERGY,
     CONF_GRID_POWER,
     CONF_BATTERY_SOC,
     CONF_BATTERY_POWER,
@@ -80,6 +85,11 @@ def _converted(
 def power_w(state: State | None) -> float | None:
     """A power state in W (any unit HA's power converter knows; none means W)."""
     return _converted(state, PowerConverter, UnitOfPower.WATT)
+
+
+def energy_wh(state: State | None) -> float | None:
+    """An energy state in Wh (any unit HA's energy converter knows; none means Wh)."""
+    return _converted(state, EnergyConverter, UnitOfEnergy.WATT_HOUR)
 
 
 def current_a(state: State | None) -> float | None:
