@@ -136,6 +136,16 @@ check(() => {
   assert.ok(geometry.soc.path.startsWith(`M43,${(geometry.soc.top + geometry.soc.bottom) / 2}`), geometry.soc.path.slice(0, 30));
 });
 check(() => {
+  // A plan without real prices (no price source): no price panel, the SoC moves up.
+  const nominal = api.planFromResponse({ ...sample, currency: null, expected_cost: null });
+  const g = api.planGeometry(nominal, { width: 360, now, hours: 48 });
+  assert.equal(g.price.shown, false);
+  assert.equal(g.price.path, "");
+  assert.equal(g.soc.top, g.power.bottom + 18);
+  assert.doesNotMatch(api.renderPlanSvg(g), /class="price"/);
+  assert.equal(geometry.price.shown, true);
+});
+check(() => {
   // A shorter window cuts blocks and the axis; the target is then outside too.
   const short = api.planGeometry(series, { width: 360, now, hours: 4 });
   assert.equal(short.t1, t0 + 4 * 3600 * 1000);

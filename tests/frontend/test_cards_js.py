@@ -39,4 +39,4 @@ def test_cards_in_node() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == "ok 25", result.stdout
+    assert result.stdout.strip() == "ok 26", result.stdout

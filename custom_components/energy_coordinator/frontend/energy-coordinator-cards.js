@@ -302,9 +302,10 @@
       : "";
     const loadLine = stepPath(series.load, py);
 
-    // Prices: a step line on its own scale.
-    const price = { top: 122, bottom: 170 };
-    const priceValues = shown.map((i) => series.importPrice[i]).filter((v) => v != null);
+    // Prices: a step line on its own scale (none when the plan has no real prices).
+    const priced = o.priced !== undefined ? !!o.priced : series.meta.currency != null;
+    const price = { top: 122, bottom: 170, shown: priced };
+    const priceValues = priced ? shown.map((i) => series.importPrice[i]).filter((v) => v != null) : [];
     const pMin = priceValues.length ? Math.min(0, ...priceValues) : 0;
     const pMax = priceValues.length ? Math.max(...priceValues) : 1;
     price.min = pMin;
@@ -314,7 +315,7 @@
 
     // Battery SoC (0-100 %), when the site has a battery.
     const hasSoc = shown.some((i) => series.soc[i] != null);
-    let y = price.bottom + 14;
+    let y = priced ? price.bottom + 18 : power.bottom + 18;
     let soc = null;
     if (hasSoc) {
       soc = { top: y, bottom: y + 44 };
@@ -406,17 +407,20 @@
     parts.push(`<svg class="plan" viewBox="0 0 ${g.width} ${g.height}" role="img" aria-label="${escapeHtml(l.aria || "Energy plan")}" xmlns="http://www.w3.org/2000/svg">`);
     const grid = (top, bottom) => `<line class="frame" x1="${g.left}" x2="${g.right}" y1="${bottom}" y2="${bottom}"/>`;
     // Power panel
-    parts.push(`<text class="axis" x="2" y="${g.power.top - 4}">kW</text>`);
     parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.top + 4}" text-anchor="end">${escapeHtml(fmtNumber(g.power.max, g.power.max < 10 ? 1 : 0))}</text>`);
+    parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.top + 15}" text-anchor="end">kW</text>`);
+    parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.bottom}" text-anchor="end">0</text>`);
     parts.push(grid(g.power.top, g.power.bottom));
     if (g.power.pvArea) parts.push(`<path class="pv" d="${g.power.pvArea}"/>`);
     if (g.power.loadLine) parts.push(`<path class="load" d="${g.power.loadLine}"/>`);
     // Price panel
-    parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.top + 4}">${escapeHtml(fmtNumber(g.price.max, 2))}</text>`);
-    parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.bottom}">${escapeHtml(fmtNumber(g.price.min, 2))}</text>`);
-    parts.push(`<text class="axis" x="2" y="${g.price.top + 4}">${escapeHtml(l.price || "Price")}</text>`);
-    parts.push(grid(g.price.top, g.price.bottom));
-    if (g.price.path) parts.push(`<path class="price" d="${g.price.path}"/>`);
+    if (g.price.shown) {
+      parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.top + 4}">${escapeHtml(fmtNumber(g.price.max, 2))}</text>`);
+      parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.bottom}">${escapeHtml(fmtNumber(g.price.min, 2))}</text>`);
+      parts.push(`<text class="axis" x="2" y="${g.price.top + 4}">${escapeHtml(l.price || "Price")}</text>`);
+      parts.push(grid(g.price.top, g.price.bottom));
+      if (g.price.path) parts.push(`<path class="price" d="${g.price.path}"/>`);
+    }
     // SoC panel
     if (g.soc) {
       parts.push(`<text class="axis" x="2" y="${g.soc.top + 4}">${escapeHtml(l.battery || "Battery")}</text>`);
@@ -519,7 +523,7 @@
         sub = n.soc == null ? "" : `${n.soc} %`;
         if (n.direction !== "none" && n.signed != null) sub += n.signed > 0 ? " ↑" : " ↓";
       }
-      if (kind === "ev") sub = n.charging ? "charging" : "not charging";
+      if (kind === "ev") sub = n.charging ? "charging" : "";
       parts.push(`<g class="node ${kind} ${n.direction}"><circle cx="${n.x}" cy="${n.y}" r="27"/>`);
       parts.push(`<path class="icon" transform="translate(${n.x - 9},${n.y - 22}) scale(0.75)" d="${FLOW_ICONS[kind]}"/>`);
       parts.push(`<text class="value" x="${n.x}" y="${n.y + 8}" text-anchor="middle">${escapeHtml(value)}</text>`);
@@ -820,13 +824,16 @@
       } else {
         const geometry = planGeometry(series, { width: 360, now: Date.now(), hours: config.hours, names, ...this._clock() });
         body += renderPlanSvg(geometry);
-        body += `<div class="legend"><span><i style="background:var(--energy-grid-consumption-color,#488fc2)"></i>Price</span><span><i style="background:var(--energy-solar-color,#ff9800)"></i>Solar</span><span><i style="background:var(--energy-non-fossil-color,var(--secondary-text-color))"></i>House</span>${geometry.soc ? '<span><i style="background:var(--energy-battery-out-color,#4db6ac)"></i>Battery SoC</span>' : ""}${geometry.ev.length ? '<span><i style="background:var(--primary-color,#03a9f4)"></i>EV charging</span>' : ""}</div>`;
+        body += `<div class="legend">${geometry.price.shown ? '<span><i style="background:var(--energy-grid-consumption-color,#488fc2)"></i>Price</span>' : ""}<span><i style="background:var(--energy-solar-color,#ff9800)"></i>Solar</span><span><i style="background:var(--energy-non-fossil-color,var(--secondary-text-color))"></i>House</span>${geometry.soc ? '<span><i style="background:var(--energy-battery-out-color,#4db6ac)"></i>Battery SoC</span>' : ""}${geometry.ev.length ? '<span><i style="background:var(--primary-color,#03a9f4)"></i>EV charging</span>' : ""}</div>`;
         const m = series.meta;
         const facts = [];
         if (m.expectedCost != null) facts.push(`Expected cost ${fmtNumber(m.expectedCost, 2)} ${m.currency || ""}`.trim());
         if (m.expectedPvKwh != null) facts.push(`solar ${fmtNumber(m.expectedPvKwh, 1)} kWh`);
         if (m.selfConsumptionPct != null) facts.push(`${fmtNumber(m.selfConsumptionPct, 0)} % used at home`);
         if (facts.length) body += `<div class="facts">${escapeHtml(facts.join(" · "))}</div>`;
+        if (!geometry.ev.length) {
+          body += `<div class="note">${escapeHtml("No EV in the plan: give a plugged-in EV a target (SoC and time) or the plan mode.")}</div>`;
+        }
       }
       if (statusState) {
         const summary = statusState.attributes.summary;
