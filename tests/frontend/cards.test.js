@@ -250,7 +250,48 @@ hass.callWS = async (msg) => {
   if (msg.service === "get_plan") return { context: {}, response: sample };
   return { context: {}, response: { language: "en", summary: "Expected cost 1.20 EUR.", reasons: [{ code: "plan_summary", subject: "site", message: "Expected cost 1.20 EUR." }] } };
 };
+// In HA's frontend the app replaces window.customElements (a scoped registry) when
+// it starts; loaded before that, the cards wait for HA's root element and define
+// themselves in the registry in place then.
+function registry() {
+  const defs = new Map();
+  const waiting = new Map();
+  return {
+    defs,
+    define(name, cls) {
+      if (defs.has(name)) throw new Error(`${name} defined twice`);
+      defs.set(name, cls);
+      (waiting.get(name) || []).forEach((resolve) => resolve(cls));
+    },
+    get: (name) => defs.get(name),
+    whenDefined(name) {
+      if (defs.has(name)) return Promise.resolve(defs.get(name));
+      return new Promise((resolve) => waiting.set(name, [...(waiting.get(name) || []), resolve]));
+    },
+  };
+}
+async function early() {
+  const native = registry();
+  const win = { customElements: native };
+  const ctx = { window: win, HTMLElement: FakeElement, customElements: native, Intl, Date, console, setTimeout, clearTimeout };
+  ctx.globalThis = ctx;
+  vm.createContext(ctx);
+  vm.runInContext(source, ctx, { filename: cardsPath });
+  assert.equal(native.get("energy-coordinator-plan-card"), undefined);
+  assert.equal(win.customCards.length, 2); // in the picker list at once
+  const scoped = registry();
+  win.customElements = scoped; // HA's app starts
+  scoped.define("home-assistant", class {});
+  native.define("home-assistant", class {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.ok(scoped.get("energy-coordinator-plan-card"));
+  assert.ok(scoped.get("energy-coordinator-flow-card"));
+  assert.equal(native.get("energy-coordinator-plan-card"), undefined);
+  checks += 1;
+}
+
 (async () => {
+  await early();
   const card = new Plan();
   card.setConfig({ type: "custom:energy-coordinator-plan-card" });
   card.hass = hass;

@@ -965,11 +965,31 @@
   };
   globalThis.EnergyCoordinatorCards = api;
 
-  if (typeof customElements !== "undefined") {
-    if (!customElements.get(PLAN_CARD)) customElements.define(PLAN_CARD, EnergyCoordinatorPlanCard);
-    if (!customElements.get(FLOW_CARD)) customElements.define(FLOW_CARD, EnergyCoordinatorFlowCard);
-  }
   const target = typeof window !== "undefined" ? window : globalThis;
+
+  /** Define both cards in the registry in place now (HA's or the browser's). */
+  function defineCards() {
+    const registry = target.customElements || (typeof customElements !== "undefined" ? customElements : null);
+    if (!registry) return;
+    if (!registry.get(PLAN_CARD)) registry.define(PLAN_CARD, EnergyCoordinatorPlanCard);
+    if (!registry.get(FLOW_CARD)) registry.define(FLOW_CARD, EnergyCoordinatorFlowCard);
+  }
+
+  // HA's frontend loads this file (an extra module) next to its own app, which
+  // replaces window.customElements with a scoped registry when it starts: an
+  // element defined before that is unknown to Lovelace ("Custom element doesn't
+  // exist"). So wait for HA's own root element (the app's registry is in place
+  // then), or the cast receiver's, or at most 10 s.
+  const early = target.customElements;
+  if (early && typeof early.whenDefined === "function" && !early.get("home-assistant") && !early.get("hc-main")) {
+    Promise.race([
+      early.whenDefined("home-assistant"),
+      early.whenDefined("hc-main"),
+      new Promise((resolve) => setTimeout(resolve, 10000)),
+    ]).then(defineCards);
+  } else {
+    defineCards();
+  }
   target.customCards = target.customCards || [];
   const cards = [
     {
