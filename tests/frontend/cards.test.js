@@ -129,6 +129,11 @@ check(() => {
   // Power axis up to the EV's 11 kW (rounded up to 20); PV is all zero at night.
   assert.equal(geometry.power.max, 20);
   assert.equal(geometry.power.pvArea, "");
+  // The EVs' total as an area: 11 kW of 20 from 01:00 (x=142) to 03:00 (x=214), then 5 kW.
+  const y11 = 54.5; // 104 - 11 / 20 * 90
+  assert.ok(geometry.power.evArea.startsWith("M34,104L34,104"), geometry.power.evArea.slice(0, 30));
+  assert.ok(geometry.power.evArea.includes(`L142,${y11}L151,${y11}`), geometry.power.evArea);
+  assert.ok(geometry.power.evArea.endsWith("L322,104Z"));
   // The price step line starts at the first slot's price (the top: 0.30 is the max).
   assert.ok(geometry.price.path.startsWith(`M34,${geometry.price.top}L43,${geometry.price.top}`), geometry.price.path.slice(0, 40));
   assert.equal(geometry.price.max, 0.3);

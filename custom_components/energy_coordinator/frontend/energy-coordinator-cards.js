@@ -301,6 +301,11 @@
       ? `M${x(t0)},${power.bottom}${pvLine.replace(/^M/, "L")}L${x(lastEnd)},${power.bottom}Z`
       : "";
     const loadLine = stepPath(series.load, py);
+    // `shown` is the first slots (times ascend): evTotal[i] is slot i's.
+    const evLine = stepPath(series.times.map((_, i) => (i < evTotal.length ? evTotal[i] : 0)), py);
+    const evArea = evTotal.some((v) => v > KW_EPS)
+      ? `M${x(t0)},${power.bottom}${evLine.replace(/^M/, "L")}L${x(lastEnd)},${power.bottom}Z`
+      : "";
 
     // Prices: a step line on its own scale (none when the plan has no real prices).
     const priced = o.priced !== undefined ? !!o.priced : series.meta.currency != null;
@@ -388,7 +393,7 @@
       t1,
       axisY: y + 2,
       nowX,
-      power: { ...power, pvArea, pvLine, loadLine },
+      power: { ...power, pvArea, pvLine, loadLine, evArea },
       price: { ...price, path: pricePath },
       soc,
       ev,
@@ -411,6 +416,7 @@
     parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.top + 15}" text-anchor="end">kW</text>`);
     parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.bottom}" text-anchor="end">0</text>`);
     parts.push(grid(g.power.top, g.power.bottom));
+    if (g.power.evArea) parts.push(`<path class="ev-area" d="${g.power.evArea}"/>`);
     if (g.power.pvArea) parts.push(`<path class="pv" d="${g.power.pvArea}"/>`);
     if (g.power.loadLine) parts.push(`<path class="load" d="${g.power.loadLine}"/>`);
     // Price panel
@@ -629,21 +635,22 @@
     ha-card { padding: 12px 12px 14px; color: var(--primary-text-color); background: var(--ha-card-background, var(--card-background-color, #fff)); }
     .title { font-size: 1.15rem; font-weight: 500; margin: 0 0 6px; line-height: 1.3; }
     svg { width: 100%; height: auto; display: block; overflow: visible; font-family: var(--paper-font-body1_-_font-family, inherit); }
-    .axis { fill: var(--secondary-text-color); font-size: 10px; }
-    .lane { fill: var(--primary-text-color); font-size: 10.5px; font-weight: 500; }
+    .axis { fill: var(--secondary-text-color); font-size: 11px; }
+    .lane { fill: var(--primary-text-color); font-size: 11.5px; font-weight: 500; }
     .frame { stroke: var(--divider-color, rgba(127,127,127,.3)); stroke-width: 1; }
     .tick { stroke: var(--divider-color, rgba(127,127,127,.25)); stroke-width: .7; stroke-dasharray: 2 3; }
     .tick.midnight { stroke-dasharray: none; }
-    .pv { fill: var(--energy-solar-color, #ff9800); fill-opacity: .35; stroke: var(--energy-solar-color, #ff9800); stroke-width: 1.2; }
-    .load { fill: none; stroke: var(--energy-non-fossil-color, var(--secondary-text-color)); stroke-width: 1.4; }
-    .price { fill: none; stroke: var(--energy-grid-consumption-color, #488fc2); stroke-width: 1.6; }
-    .soc { fill: none; stroke: var(--energy-battery-out-color, #4db6ac); stroke-width: 1.8; }
-    .ev { fill: var(--primary-color, #03a9f4); }
-    .target { stroke: var(--success-color, #43a047); fill: var(--success-color, #43a047); stroke-width: 1.4; }
-    .target.missed { stroke: var(--warning-color, #ffa600); fill: var(--warning-color, #ffa600); }
-    .target.label { stroke: none; font-size: 10px; font-weight: 500; }
-    .now { stroke: var(--error-color, #db4437); stroke-width: 1.4; }
-    .now-label { fill: var(--error-color, #db4437); font-size: 10px; }
+    svg.plan .pv { fill: var(--energy-solar-color, #ff9800); fill-opacity: .35; stroke: var(--energy-solar-color, #ff9800); stroke-width: 1.2; }
+    svg.plan .ev-area { fill: var(--primary-color, #03a9f4); fill-opacity: .25; stroke: none; }
+    svg.plan .load { fill: none; stroke: var(--energy-non-fossil-color, var(--secondary-text-color)); stroke-width: 1.6; }
+    svg.plan .price { fill: none; stroke: var(--energy-grid-consumption-color, #488fc2); stroke-width: 1.6; }
+    svg.plan .soc { fill: none; stroke: var(--energy-battery-out-color, #4db6ac); stroke-width: 1.8; }
+    svg.plan .ev { fill: var(--primary-color, #03a9f4); }
+    svg.plan .target { stroke: var(--success-color, #43a047); fill: var(--success-color, #43a047); stroke-width: 1.4; }
+    svg.plan .target.missed { stroke: var(--warning-color, #ffa600); fill: var(--warning-color, #ffa600); }
+    svg.plan .target.label { stroke: none; font-size: 11px; font-weight: 500; }
+    svg.plan .now { stroke: var(--error-color, #db4437); stroke-width: 1.4; }
+    svg.plan .now-label { fill: var(--error-color, #db4437); font-size: 11px; }
     .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: .8rem; color: var(--secondary-text-color); margin: 6px 0 2px; }
     .legend i { display: inline-block; width: 12px; height: 4px; border-radius: 2px; margin-right: 4px; vertical-align: middle; }
     .facts { font-size: .85rem; color: var(--secondary-text-color); margin: 4px 0; }
