@@ -11,6 +11,7 @@ words with the device name in place of the loadpoint id.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,10 +81,11 @@ def loadpoint_status(
         action = vehicles.get(lp_id)
         return action is not None and action.charging
 
-    listed = sorted(
+    listed = heapq.nsmallest(
+        MAX_LOADPOINTS,
         loadpoints,
         key=lambda lp: (not charging(lp[0]), not lp[2].plugged, lp[0]),
-    )[:MAX_LOADPOINTS]
+    )
     devices = dr.async_get(hass)
     out: list[dict[str, Any]] = []
     for lp_id, charger, conn in listed:
