@@ -44,6 +44,7 @@ CONFIGURATION_YAML = (
     + """; the directory is recreated on every start.
 homeassistant:
   name: {name}
+  language: {language}
   latitude: 52.3731
   longitude: 4.8922
   elevation: 0
@@ -65,7 +66,8 @@ logger:
 {extra_logs}{extra}"""
 )
 
-#: Extra configuration for a Home Assistant a person opens in a browser.
+#: Extra configuration for a Home Assistant a person opens in a browser (the
+#: automation editor saves into automations.yaml, which `write_config` creates).
 UI_CONFIG = """
 frontend:
 config:
@@ -74,6 +76,7 @@ recorder:
 history:
 logbook:
 energy:
+automation: !include automations.yaml
 """
 
 
@@ -122,6 +125,7 @@ class HassProcess:
         password: str | None = None,
         name: str = "Energy Coordinator",
         time_zone: str = "Europe/Amsterdam",
+        language: str = "en",
         ui: bool = False,
         extra_config: str = "",
         log_level: str = "info",
@@ -138,6 +142,8 @@ class HassProcess:
         self.password = password or secrets.token_urlsafe(12)
         self.name = name
         self.time_zone = time_zone
+        #: The server's language (HA names entities in it) and the owner's.
+        self.language = language
         self.ui = ui
         self.extra_config = extra_config
         self.log_level = log_level
@@ -224,6 +230,7 @@ class HassProcess:
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(
                 name=self.name,
+                language=self.language,
                 time_zone=self.time_zone,
                 host=self.host,
                 port=self.port,
@@ -235,6 +242,8 @@ class HassProcess:
             ),
             encoding="utf-8",
         )
+        if self.ui:
+            (self.config_dir / "automations.yaml").write_text("[]\n", encoding="utf-8")
 
     # Lifecycle ----------------------------------------------------------------
 
@@ -339,6 +348,18 @@ class HassProcess:
                 if not await self._wait_exit(10):
                     proc.kill()
                     await self._wait_exit(5)
+        return await self._closed()
+
+    async def kill(self) -> int | None:
+        """SIGKILL `hass`, as a power cut would: nothing is flushed; exit code."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            await self._wait_exit(10)
+        return await self._closed()
+
+    async def _closed(self) -> int | None:
+        proc = self.process
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -368,7 +389,7 @@ class HassProcess:
                 "name": self.username.capitalize(),
                 "username": self.username,
                 "password": self.password,
-                "language": "en",
+                "language": self.language,
             },
         )
         self._access_token = await self._exchange_code(result["auth_code"])

@@ -32,6 +32,8 @@ QUIRKS = {
     "no-feature-list": "1.6: GetConfiguration without SupportedFeatureProfiles and"
     " SmartCharging keys",
     "no-remote-start-token": "2.0.1: a remote start's Started event without idToken",
+    "end-register-only": "2.0.1: the Ended event's meter value carries only the"
+    " energy register (no power, no currents)",
 }
 
 
@@ -46,6 +48,8 @@ def apply_quirks(cp: SimulatedChargePoint, quirks: Iterable[str]) -> None:
             cp.unreported_keys |= {"SupportedFeatureProfiles", *SMART_CHARGING_KEYS}
         elif quirk == "no-remote-start-token" and isinstance(cp, ChargePoint201):
             cp.token_on_remote_start = False
+        elif quirk == "end-register-only" and isinstance(cp, ChargePoint201):
+            cp.full_meter_at_end = False
 
 
 def create_charge_point(
