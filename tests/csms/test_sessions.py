@@ -243,11 +243,8 @@ async def test_waiting_calls_share_a_commit(tmp_path: Path) -> None:
     session = await store.start_session("CP1", 1, "TAG", T0, 0.0)
     before = store.commits
     await asyncio.gather(
-        *(
-            store.record_meter(f"CP{n}", 1, EnergyTotal(n, n), None, None)
-            for n in range(200)
-        ),
-        store.record_meter("CP1", 1, None, session.session_id, 250.0),
+        *(store.save_energy_total(f"CP{n}", 1, EnergyTotal(n, n)) for n in range(200)),
+        store.update_session(session.session_id, 250.0),
     )
     assert store.commits - before < 100  # shared syncs, not one per call
     await store.close()
@@ -258,6 +255,61 @@ async def test_waiting_calls_share_a_commit(tmp_path: Path) -> None:
         assert (await store.energy_totals(f"CP{n}"))[1] == EnergyTotal(n, n)
     (running,) = await store.open_sessions("CP1")
     assert running.energy_wh == 250.0
+    await store.close()
+
+
+async def test_meter_reports_are_written_behind_and_coalesced(tmp_path: Path) -> None:
+    """A meter report returns without a commit; many reports of a connector are one
+    write; what reads the store afterwards sees them; a close stores them."""
+    store = SessionStore(tmp_path / "m.db")
+    await store.open()
+    session = await store.start_session("CP1", 1, "TAG", T0, 100.0)
+    before = store.commits
+    for register in range(101, 301):
+        await store.record_meter(
+            "CP1",
+            1,
+            EnergyTotal(register - 100.0, register),
+            session.session_id,
+            float(register),
+            register,
+        )
+    assert store.commits == before  # nothing written yet, nobody waited
+    (running,) = await store.open_sessions("CP1")  # a read goes in after them
+    assert running.meter_last_wh == 300.0
+    assert running.energy_wh == 200.0
+    assert running.last_seq_no == 300
+    assert store.commits - before <= 2
+    # A later, lower report never moves the session backwards.
+    await store.record_meter("CP1", 1, None, session.session_id, 250.0)
+    await store.record_meter("CP2", 1, EnergyTotal(5.0, 5.0), None, None)
+    await store.close()  # stores what is pending
+
+    store = SessionStore(tmp_path / "m.db")
+    await store.open()
+    (running,) = await store.open_sessions("CP1")
+    assert running.meter_last_wh == 300.0
+    assert (await store.energy_totals("CP1"))[1] == EnergyTotal(200.0, 300.0)
+    assert (await store.energy_totals("CP2"))[1] == EnergyTotal(5.0, 5.0)
+    await store.close()
+
+
+async def test_meter_reports_are_written_within_the_flush_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing else happening, a report reaches the disk by itself."""
+    monkeypatch.setattr(sessions, "METER_FLUSH_S", 0.05)
+    path = tmp_path / "t.db"
+    store = SessionStore(path)
+    await store.open()
+    await store.record_meter("CP1", 1, EnergyTotal(7.0, 7.0), None, None)
+    for _ in range(200):
+        with closing(sqlite3.connect(path)) as db:
+            rows = db.execute("SELECT total_wh FROM energy_totals").fetchall()
+        if rows:
+            break
+        await asyncio.sleep(0.01)
+    assert rows == [(7.0,)]
     await store.close()
 
 

@@ -39,7 +39,7 @@ async def test_a_silent_cut_holds_back_the_raise_it_pays_for(
     site_harness: SiteHarness,
 ) -> None:
     h = site_harness
-    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "A"})
+    await h.start(limits={"grid_limit": LIMIT_A, "grid_limit_unit": "ampere"})
     await h.set_number("house_w", 5 * VOLTS)
     sim1 = await h.charger("SIM1", ChargePoint16)
     sim2 = await h.charger("SIM2", ChargePoint201)
@@ -103,7 +103,7 @@ async def test_a_cut_is_not_handed_out_again_before_the_chargers_report(
     meter()
     await h.start(
         sources={"house_power_entity": None, "grid_power_entity": grid},
-        limits={"grid_limit": LIMIT_A, "grid_limit_unit": "A"},
+        limits={"grid_limit": LIMIT_A, "grid_limit_unit": "ampere"},
     )
     for name in ("SIM1", "SIM2", "SIM3"):
         sims.append(await h.charger(name, ChargePoint16))

@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed
 
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.identifiers import charger_device_id
-from tests.csms.ocpp16_client import FakeCharger, wait_until
+from tests.fake_charge_point import V16, FakeChargePoint, wait_until
 
 from .conftest import SetupSite, ocpp_url
 
@@ -47,7 +47,7 @@ async def test_diagnostics_redact_secrets(
         subprotocols=["ocpp1.6"],
         additional_headers={"Authorization": f"Basic {auth}"},
     ) as ws:
-        charger = FakeCharger("CP1", ws)
+        charger = FakeChargePoint("CP1", ws, V16)
         charger.config["AuthorizationKey"] = "00112233aabbccdd"
         task = asyncio.create_task(charger.start())
         try:

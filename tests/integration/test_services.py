@@ -40,7 +40,7 @@ from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfig
 from custom_components.energy_coordinator.services import _ACTIONS
 from simulator.base import NOT_IMPLEMENTED, NOT_SUPPORTED, SimulatedChargePoint
 from simulator.charge_point16 import ChargePoint16
-from tests.csms.ocpp16_client import fake_charger
+from tests.fake_charge_point import fake_charger
 
 from .conftest import SetupSite
 

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from custom_components.energy_coordinator import session_db_path
 from custom_components.energy_coordinator.csms.sessions import SCHEMA_VERSION
 from custom_components.energy_coordinator.identifiers import charger_device_id
-from tests.csms.ocpp16_client import FakeCharger, fake_charger, wait_until
+from tests.fake_charge_point import V16, FakeChargePoint, fake_charger, wait_until
 
 from .conftest import SetupSite, ocpp_url
 from .test_config_flow import _self_signed
@@ -132,7 +132,7 @@ async def test_deleting_a_charger_device(
 
     # Back again, it waits for the owner like any unknown charger.
     async with connect(ocpp_url(entry, "CP1"), subprotocols=["ocpp1.6"]) as ws:
-        again = FakeCharger("CP1", ws)
+        again = FakeChargePoint("CP1", ws, V16)
         task = asyncio.create_task(again.start())
         try:
             assert (await again.boot()).status == "Pending"

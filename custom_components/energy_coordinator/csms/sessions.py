@@ -8,6 +8,13 @@ acknowledges a transaction that is not on disk. Calls that wait at the same time
 share one commit (and one sync), so a thousand chargers do not queue behind a
 thousand syncs.
 
+Meter updates (a connector's energy counter and its session's last register)
+are the exception: they are written behind, coalesced per connector, at most
+`METER_FLUSH_S` late and before any other call reaches the database, so a meter
+report is answered without waiting for a sync. Losing them in a crash loses no
+energy: registers are cumulative, so the next report, or the stop, books the
+difference from the last one written.
+
 The database carries its schema version (`PRAGMA user_version`); `open()` brings an
 older one up to `SCHEMA_VERSION` one migration at a time, each in one transaction,
 and refuses a newer one (a downgrade) without touching it.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -25,6 +33,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Meter updates are written at most this many seconds after they arrive.
+METER_FLUSH_S = 2.0
 
 #: The schema this code reads and writes.
 SCHEMA_VERSION = 1
@@ -259,6 +272,59 @@ class _Job:
         self.loop.call_soon_threadsafe(deliver)
 
 
+@dataclass(frozen=True, slots=True)
+class _MeterUpdate:
+    """The latest energy counter and session meter of one connector.
+
+    A connector's session only changes through `start_session`, which writes
+    what is pending first, so one update holds at most one session.
+    """
+
+    total: EnergyTotal | None = None
+    session_id: int | None = None
+    meter_last_wh: float | None = None
+    seq_no: int | None = None
+
+    def merge(
+        self,
+        total: EnergyTotal | None,
+        session_id: int | None,
+        meter_last_wh: float | None,
+        seq_no: int | None,
+    ) -> _MeterUpdate:
+        """This update with a newer report folded in."""
+        if session_id is None or meter_last_wh is None:
+            return _MeterUpdate(
+                total or self.total, self.session_id, self.meter_last_wh, self.seq_no
+            )
+        return _MeterUpdate(total or self.total, session_id, meter_last_wh, seq_no)
+
+    def write(self, db: sqlite3.Connection, charger_id: str, connector_id: int) -> None:
+        """Store it (in the worker thread, inside a batch's transaction)."""
+        total = self.total
+        if total is not None:
+            db.execute(
+                "INSERT INTO energy_totals VALUES (?,?,?,?) ON CONFLICT"
+                " (charger_id, connector_id) DO UPDATE SET"
+                " total_wh=excluded.total_wh,"
+                " last_register_wh=excluded.last_register_wh",
+                (charger_id, connector_id, total.total_wh, total.last_register_wh),
+            )
+        if self.session_id is not None and self.meter_last_wh is not None:
+            db.execute(
+                "UPDATE sessions SET meter_last_wh=MAX(meter_last_wh, ?),"
+                " energy_wh=MAX(0, MAX(meter_last_wh, ?) - meter_start_wh),"
+                " last_seq_no=COALESCE(?, last_seq_no)"
+                " WHERE session_id=? AND stop_time IS NULL",
+                (self.meter_last_wh, self.meter_last_wh, self.seq_no, self.session_id),
+            )
+
+
+def _log_meter_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and (err := future.exception()) is not None:
+        _LOGGER.warning("Meter updates could not be stored: %s", err)
+
+
 class SessionStore:
     """SQLite-backed store; every public coroutine commits before returning.
 
@@ -279,6 +345,9 @@ class SessionStore:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._closed = False
+        #: Meter updates not written yet, by (charger, connector).
+        self._meters: dict[tuple[str, int], _MeterUpdate] = {}
+        self._flush_timer: asyncio.TimerHandle | None = None
         #: Commits made (one per batch), for tests and benchmarks.
         self.commits = 0
 
@@ -288,9 +357,41 @@ class SessionStore:
         if self._worker is None or (self._closed and not alone):
             raise RuntimeError("session store is closed")
         loop = asyncio.get_running_loop()
+        self._queue_meters(loop)  # what was reported before goes in before
         job = _Job(func, loop, loop.create_future(), alone)
         self._jobs.put(job)
         return await job.future
+
+    def _queue_meters(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue the pending meter updates as one job (nobody waits for it)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if not self._meters or self._worker is None:
+            return
+        pending, self._meters = self._meters, {}
+
+        def job(db: sqlite3.Connection | None) -> None:
+            if db is None:
+                return
+            for (charger_id, connector_id), update in pending.items():
+                update.write(db, charger_id, connector_id)
+
+        future: asyncio.Future[Any] = loop.create_future()
+        future.add_done_callback(_log_meter_failure)
+        self._jobs.put(_Job(job, loop, future, False))
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
+        self._queue_meters(asyncio.get_running_loop())
+
+    async def flush(self) -> None:
+        """Write the pending meter updates now (and wait for them)."""
+
+        def nothing(_: sqlite3.Connection) -> None:
+            return None
+
+        await self._run(nothing)
 
     async def _run[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
         def job(db: sqlite3.Connection | None) -> T:
@@ -659,29 +760,17 @@ class SessionStore:
         meter_last_wh: float | None,
         seq_no: int | None = None,
     ) -> None:
-        """Store a connector's energy counter and its session's meter in one commit."""
-
-        def job(db: sqlite3.Connection) -> None:
-            if total is not None:
-                db.execute(
-                    "INSERT INTO energy_totals VALUES (?,?,?,?) ON CONFLICT"
-                    " (charger_id, connector_id) DO UPDATE SET"
-                    " total_wh=excluded.total_wh,"
-                    " last_register_wh=excluded.last_register_wh",
-                    (charger_id, connector_id, total.total_wh, total.last_register_wh),
-                )
-            if session_id is not None and meter_last_wh is not None:
-                db.execute(
-                    "UPDATE sessions SET meter_last_wh=MAX(meter_last_wh, ?),"
-                    " energy_wh=MAX(0, MAX(meter_last_wh, ?) - meter_start_wh),"
-                    " last_seq_no=COALESCE(?, last_seq_no)"
-                    " WHERE session_id=? AND stop_time IS NULL",
-                    (meter_last_wh, meter_last_wh, seq_no, session_id),
-                )
-
-        await self._run(job)
-
-    # Chargers -----------------------------------------------------------------
+        """Note a connector's energy counter and its session's meter (written
+        behind, within `METER_FLUSH_S`, before any other call; see the module)."""
+        if self._closed or self._worker is None:
+            raise RuntimeError("session store is closed")
+        key = (charger_id, connector_id)
+        update = self._meters.get(key) or _MeterUpdate()
+        self._meters[key] = update.merge(total, session_id, meter_last_wh, seq_no)
+        if self._flush_timer is None:
+            self._flush_timer = asyncio.get_running_loop().call_later(
+                METER_FLUSH_S, self._flush_due
+            )
 
     async def chargers(self) -> list[ChargerRecord]:
         """Every charger seen, approved or not."""
