@@ -11,6 +11,7 @@ List, Remote Trigger and Firmware Management profiles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,10 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         #: Configuration keys GetConfiguration leaves out (a firmware that
         #: misreports its features, e.g. no SupportedFeatureProfiles).
         self.unreported_keys: set[str] = set()
+        #: A firmware that sends its fractional register in a last MeterValues and
+        #: then a StopTransaction with the register truncated to whole Wh and no
+        #: transactionData (register 66.3 Wh, meterStop 66).
+        self.truncated_meter_stop = False
 
     async def _receive_forever(self) -> None:
         await OcppChargePoint.start(self)
@@ -212,19 +217,33 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         started = iso(connector.tx_started_at)
         meter_start = connector.meter_start_wh
         id_tag = connector.id_tag
+        final_wh: float | None = None
+        if self.truncated_meter_stop:
+            self._refresh(connector)
+            final_wh = connector.energy_wh
+            await self._send_meter_values(connector)
         transaction_id = self._end_tx(connector, reason)
         now = iso()
+        if final_wh is not None:
+            # The meter stopped at the value just sent (the milliseconds since
+            # are not charged), and the stop frame truncates it.
+            connector.energy_wh = final_wh
+            meter_stop = math.floor(final_wh)
+            transaction_data = None
+        else:
+            meter_stop = round(connector.energy_wh)
+            transaction_data = [
+                self._register_value(meter_start, "Transaction.Begin", started),
+                self._register_value(connector.energy_wh, "Transaction.End", now),
+            ]
         await self._call(
             call.StopTransaction(
-                meter_stop=round(connector.energy_wh),
+                meter_stop=meter_stop,
                 timestamp=now,
                 transaction_id=transaction_id,
                 reason=reason,
                 id_tag=id_tag,
-                transaction_data=[
-                    self._register_value(meter_start, "Transaction.Begin", started),
-                    self._register_value(connector.energy_wh, "Transaction.End", now),
-                ],
+                transaction_data=transaction_data,
             )
         )
         if reason != self.reason_ev_disconnected:  # unplug() reports Available

@@ -18,7 +18,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -140,14 +141,36 @@ def backward_steps(values: Iterable[tuple[float, float]]) -> list[str]:
 
 # The recorder's statistics ------------------------------------------------------
 
-#: HA compiles the short-term statistics of each five-minute period this long
-#: after it ends (`minute=range(0, 60, 5), second=10` in the recorder).
-COMPILE_DELAY_S = 10
+#: The test helper integration that has the recorder compile its statistics now.
+STATISTICS_HELPER = Path(__file__).resolve().parent / "e2e_statistics"
+
+#: HassProcess options for a `hass` that records states and can compile its
+#: statistics on request (recorder committing every second, the helper loaded).
+RECORDING: dict[str, Any] = {
+    "extra_config": "recorder:\n  commit_interval: 1\ne2e_statistics:\n",
+    "custom_integrations": {"e2e_statistics": STATISTICS_HELPER},
+}
 
 
 def period_start(moment: datetime) -> datetime:
     """The start of the five-minute statistics period `moment` falls in."""
-    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+    return moment.replace(
+        minute=moment.minute - moment.minute % 5, second=0, microsecond=0
+    )
+
+
+async def compile_statistics(
+    ha: HassProcess, statistic_ids: list[str], since: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Have the recorder compile every period since `since` now; their rows.
+
+    The recorder would compile the current period ten seconds after it ends (up
+    to five minutes from now); `e2e_statistics/compile` runs HA's own compile of
+    each period at once. Call it once per run, at the end: a period is compiled
+    only once.
+    """
+    await ha.ws_command("e2e_statistics/compile", since=since.isoformat())
+    return await statistics(ha, statistic_ids, since)
 
 
 async def statistics(
@@ -162,33 +185,6 @@ async def statistics(
         types=["state", "sum"],
     )
     return dict(result)
-
-
-async def compiled_statistics(
-    ha: HassProcess, statistic_ids: list[str], since: datetime, until: datetime
-) -> dict[str, list[dict[str, Any]]]:
-    """The rows once HA has compiled the period `until` falls in (waits for it).
-
-    Nothing can make the recorder compile sooner; a run that ends just after a
-    period began waits up to five minutes here.
-    """
-    last_period = period_start(until)
-    due = last_period + timedelta(minutes=5, seconds=COMPILE_DELAY_S)
-    wait = (due - datetime.now(UTC)).total_seconds()
-    if wait > 0:
-        print(f"waiting {wait:.0f} s for the recorder's statistics of {last_period}")
-        await asyncio.sleep(wait)
-    wanted_ms = last_period.timestamp() * 1000
-
-    async def compiled() -> dict[str, list[dict[str, Any]]] | None:
-        rows = await statistics(ha, statistic_ids, since)
-        done = all(
-            any(row["start"] >= wanted_ms for row in rows.get(sid, ()))
-            for sid in statistic_ids
-        )
-        return rows if done else None
-
-    return await wait_for(compiled, 60, f"the statistics of {last_period}", every=1)
 
 
 def statistics_steps(rows: list[dict[str, Any]], key: str) -> list[str]:

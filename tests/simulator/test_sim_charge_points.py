@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import itertools
+import math
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -337,6 +338,24 @@ async def test_boot_and_full_session(csms: CentralSystem, make_sim: SimFactory) 
     await sim.authorize_and_start(1, "TAG1")
     second = cs.of("StartTransaction")[1]
     assert second["meterStart"] == stop["meterStop"]
+
+
+async def test_truncated_meter_stop_quirk(
+    csms: CentralSystem, make_sim: SimFactory
+) -> None:
+    """Like some firmwares: a fractional last register, then a truncated meterStop."""
+    sim, cs = await booted(csms, make_sim, meter_start_wh=0.3, speed=50)
+    apply_quirks(sim, ["truncated-meter-stop"])
+    await sim.plug_in(1, EV(**FAST_EV))
+    await sim.authorize_and_start(1, "TAG1")
+    await sim.wait_until(lambda: len(cs.of("MeterValues")) >= 2)
+    await sim.stop_transaction(1)
+    stop = await cs.wait_for("StopTransaction")
+    last = sampled(cs.of("MeterValues")[-1], "Energy.Active.Import.Register")
+    assert cs.of("MeterValues")[-1]["transactionId"] == stop["transactionId"]
+    assert last == pytest.approx(sim.connectors[1].energy_wh, abs=0.01)
+    assert stop["meterStop"] == math.floor(last)
+    assert "transactionData" not in stop
 
 
 async def test_zero_amp_profile_pauses_and_16a_resumes(
@@ -1082,6 +1101,8 @@ def test_quirks_make_awkward_chargers() -> None:
     assert "SupportedFeatureProfiles" in cp16.unreported_keys
     assert "ChargeProfileMaxStackLevel" in cp16.unreported_keys
     cp201 = ChargePoint201("Q201", "ws://127.0.0.1:1")
+    apply_quirks(cp16, ["truncated-meter-stop"])
+    assert cp16.truncated_meter_stop is True
     apply_quirks(cp201, ["no-remote-start-token", "end-register-only"])
     assert cp201.token_on_remote_start is False
     assert cp201.full_meter_at_end is False
