@@ -221,7 +221,9 @@ class LogLine:
         return f"{self.level} [{self.logger}] {self.message}"
 
 
-def log_records(text: str, levels: tuple[str, ...] = ("WARNING", "ERROR")) -> list[LogLine]:
+def log_records(
+    text: str, levels: tuple[str, ...] = ("WARNING", "ERROR")
+) -> list[LogLine]:
     """The records of HA's log text at these levels."""
     found = []
     for line in text.splitlines():

@@ -53,7 +53,9 @@ async def ws_compile(
         connection.send_error(msg["id"], "invalid_format", "since: not a time")
         return
     since = dt_util.as_utc(since)
-    start = since.replace(minute=since.minute - since.minute % 5, second=0, microsecond=0)
+    start = since.replace(
+        minute=since.minute - since.minute % 5, second=0, microsecond=0
+    )
     now = dt_util.utcnow()
     instance = get_instance(hass)
     periods = []
