@@ -10,7 +10,8 @@ coordinates every 5 s. Two simulated chargers connect over real websockets:
 Both EVs charge in `now` mode, then both sessions stop. Checked as an owner sees
 it, through HA's public APIs and its log:
 - no phantom power: once the 2.0.1 session has ended its power sensor reads 0 (or
-  unknown) for the rest of the run;
+  unknown) for the rest of the run, and its currents and offered current (the
+  diagnostics download) are 0 or unknown;
 - no energy sensor ever steps backwards, in the states sampled over the run and in
   the recorder's statistics (compiled by HA's own code at the end of the run);
 - the 1.6 session's energy is the charger's register difference, to the Wh;
@@ -80,7 +81,12 @@ async def _select_now(ha: HassProcess, by_unique: dict[str, str], entry: str) ->
 
 
 async def test_awkward_chargers_under_coordination(make_hass: MakeHass) -> None:
-    ha = await make_hass(**RECORDING)
+    # The diagnostics download shows the connector's currents (their sensors are
+    # disabled by default).
+    ha = await make_hass(
+        extra_config=RECORDING["extra_config"] + "diagnostics:\n",
+        custom_integrations=RECORDING["custom_integrations"],
+    )
     since = datetime.now(UTC)
     ocpp_port = free_port()
     feed = HouseholdFeed(ha.url, ha.token or "", speed=60, interval_s=1.0)
@@ -179,6 +185,15 @@ async def test_awkward_chargers_under_coordination(make_hass: MakeHass) -> None:
             assert value in (None, 0.0), f"phantom power {value} W on {power201}"
 
         sampler.check(stays_without_power)
+        diagnostics = await ha.get(f"/api/diagnostics/config_entry/{entry_id}")
+        meter = diagnostics["data"]["chargers"][CP201]["connectors"]["1"]["meter"]
+        assert meter["power_w"] in (0, None), meter
+        assert meter["current_a"] in (0, None), meter
+        assert set(meter["current_phases_a"].values()) <= {0}, meter
+        assert meter["current_offered_a"] in (0, None), meter
+        assert meter["energy_wh"] == pytest.approx(
+            cp201.connector(1).energy_wh, abs=0.01
+        )
         await cp16.stop_transaction(1)
         connector16 = cp16.connector(1)
         await asyncio.sleep(2 * LOOP_S)  # the site decides again without them
@@ -231,8 +246,8 @@ async def test_awkward_chargers_under_coordination(make_hass: MakeHass) -> None:
         assert not statistics_steps(series, "state"), (entity_id, series)
         seen = [v for _, v in sampler.values(entity_id)]
         if series and seen:
-            # The last compiled state is the highest value the sensor showed.
-            assert series[-1]["state"] == pytest.approx(max(seen), abs=1e-6)
+            # The last compiled state is not below any value the sensor showed.
+            assert series[-1]["state"] >= max(seen) - 1e-6, (entity_id, series, seen)
     assert rows[session16][-1]["state"] == pytest.approx(expected_kwh, abs=0.0001)
 
     # Exactly one repair issue, naming the 2.0.1 charger.
