@@ -14,13 +14,14 @@ again, so call it once, at the end of a run.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.components import websocket_api
 from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.tasks import StatisticsTask
+from homeassistant.components.recorder.tasks import StatisticsTask, SynchronizeTask
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
@@ -63,5 +64,10 @@ async def ws_compile(
         instance.queue_task(StatisticsTask(start, True))
         periods.append(start.isoformat())
         start += PERIOD
-    await instance.async_block_till_done()
+    # Tasks run in order: this one is done once the compiles before it are (the
+    # recorder's async_block_till_done would return as soon as the queue is
+    # empty, while the last compile still runs).
+    done = asyncio.Event()
+    instance.queue_task(SynchronizeTask(done))
+    await done.wait()
     connection.send_result(msg["id"], {"periods": periods})
