@@ -3,7 +3,8 @@
 Owns the observation helpers the e2e stories share: the site's entities by unique
 id (the entity registry), a sampler that records every state of chosen entities
 while Home Assistant runs (and keeps going while it restarts), the recorder's
-short-term statistics once HA has compiled the period a run ended in, the repair
+short-term statistics (compiled by HA's own code at the end of a run, through the
+`e2e_statistics` test helper, instead of up to five minutes later), the repair
 issues, and the warnings in HA's log. Everything goes through HA's public REST and
 WebSocket APIs or its log file.
 """
