@@ -149,9 +149,12 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         return values
 
     async def _send_meter_values(
-        self, connector: Connector, context: str = "Sample.Periodic"
+        self,
+        connector: Connector,
+        context: str = "Sample.Periodic",
+        transaction_id: int | str | None = None,
     ) -> None:
-        tx = connector.transaction_id
+        tx = connector.transaction_id if transaction_id is None else transaction_id
         await self._call(
             call.MeterValues(
                 connector_id=connector.id,
@@ -217,18 +220,13 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         started = iso(connector.tx_started_at)
         meter_start = connector.meter_start_wh
         id_tag = connector.id_tag
-        final_wh: float | None = None
-        if self.truncated_meter_stop:
-            self._refresh(connector)
-            final_wh = connector.energy_wh
-            await self._send_meter_values(connector)
-        transaction_id = self._end_tx(connector, reason)
+        transaction_id = self._end_tx(connector, reason)  # the register stops here
         now = iso()
-        if final_wh is not None:
-            # The meter stopped at the value just sent (the milliseconds since
-            # are not charged), and the stop frame truncates it.
-            connector.energy_wh = final_wh
-            meter_stop = math.floor(final_wh)
+        if self.truncated_meter_stop:
+            # The last sample of the transaction, then a stop frame that
+            # truncates the same register.
+            await self._send_meter_values(connector, transaction_id=transaction_id)
+            meter_stop = math.floor(connector.energy_wh)
             transaction_data = None
         else:
             meter_stop = round(connector.energy_wh)
