@@ -66,7 +66,8 @@ logger:
 {extra_logs}{extra}"""
 )
 
-#: Extra configuration for a Home Assistant a person opens in a browser.
+#: Extra configuration for a Home Assistant a person opens in a browser (the
+#: automation editor saves into automations.yaml, which `write_config` creates).
 UI_CONFIG = """
 frontend:
 config:
@@ -75,6 +76,7 @@ recorder:
 history:
 logbook:
 energy:
+automation: !include automations.yaml
 """
 
 
@@ -240,6 +242,8 @@ class HassProcess:
             ),
             encoding="utf-8",
         )
+        if self.ui:
+            (self.config_dir / "automations.yaml").write_text("[]\n", encoding="utf-8")
 
     # Lifecycle ----------------------------------------------------------------
 
@@ -344,6 +348,18 @@ class HassProcess:
                 if not await self._wait_exit(10):
                     proc.kill()
                     await self._wait_exit(5)
+        return await self._closed()
+
+    async def kill(self) -> int | None:
+        """SIGKILL `hass`, as a power cut would: nothing is flushed; exit code."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            await self._wait_exit(10)
+        return await self._closed()
+
+    async def _closed(self) -> int | None:
+        proc = self.process
         if self._session is not None:
             await self._session.close()
             self._session = None

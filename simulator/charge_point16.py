@@ -11,6 +11,7 @@ List, Remote Trigger and Firmware Management profiles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,10 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         #: Configuration keys GetConfiguration leaves out (a firmware that
         #: misreports its features, e.g. no SupportedFeatureProfiles).
         self.unreported_keys: set[str] = set()
+        #: A firmware that sends its fractional register in a last MeterValues and
+        #: then a StopTransaction with the register truncated to whole Wh and no
+        #: transactionData (register 66.3 Wh, meterStop 66).
+        self.truncated_meter_stop = False
 
     async def _receive_forever(self) -> None:
         await OcppChargePoint.start(self)
@@ -144,9 +149,12 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         return values
 
     async def _send_meter_values(
-        self, connector: Connector, context: str = "Sample.Periodic"
+        self,
+        connector: Connector,
+        context: str = "Sample.Periodic",
+        transaction_id: int | str | None = None,
     ) -> None:
-        tx = connector.transaction_id
+        tx = connector.transaction_id if transaction_id is None else transaction_id
         await self._call(
             call.MeterValues(
                 connector_id=connector.id,
@@ -212,19 +220,28 @@ class ChargePoint16(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         started = iso(connector.tx_started_at)
         meter_start = connector.meter_start_wh
         id_tag = connector.id_tag
-        transaction_id = self._end_tx(connector, reason)
+        transaction_id = self._end_tx(connector, reason)  # the register stops here
         now = iso()
+        if self.truncated_meter_stop:
+            # The last sample of the transaction, then a stop frame that
+            # truncates the same register.
+            await self._send_meter_values(connector, transaction_id=transaction_id)
+            meter_stop = math.floor(connector.energy_wh)
+            transaction_data = None
+        else:
+            meter_stop = round(connector.energy_wh)
+            transaction_data = [
+                self._register_value(meter_start, "Transaction.Begin", started),
+                self._register_value(connector.energy_wh, "Transaction.End", now),
+            ]
         await self._call(
             call.StopTransaction(
-                meter_stop=round(connector.energy_wh),
+                meter_stop=meter_stop,
                 timestamp=now,
                 transaction_id=transaction_id,
                 reason=reason,
                 id_tag=id_tag,
-                transaction_data=[
-                    self._register_value(meter_start, "Transaction.Begin", started),
-                    self._register_value(connector.energy_wh, "Transaction.End", now),
-                ],
+                transaction_data=transaction_data,
             )
         )
         if reason != self.reason_ev_disconnected:  # unplug() reports Available

@@ -24,6 +24,7 @@ from .base import OCPP_LOGGER, VENDOR, Connector, handles, iso
 from .commands import CommandHandling
 
 ID_TOKEN_TYPE = "ISO14443"
+REGISTER = "Energy.Active.Import.Register"
 MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
     "Current.Offered,SoC"
@@ -132,6 +133,9 @@ class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         #: Whether a remotely started transaction's Started event carries the
         #: idToken (some stations send only the remoteStartId).
         self.token_on_remote_start = True
+        #: Whether the Ended event's meter value carries every measurand (some
+        #: stations send only the energy register, no power and no currents).
+        self.full_meter_at_end = True
         self._token_types: dict[int, str] = {}
 
     async def _receive_forever(self) -> None:
@@ -175,9 +179,13 @@ class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
             )
         )
 
-    def _meter_value(self, connector: Connector, context: str) -> dict[str, Any]:
+    def _meter_value(
+        self, connector: Connector, context: str, *, register_only: bool = False
+    ) -> dict[str, Any]:
         sampled = []
         for sample in self._samples(connector):
+            if register_only and sample.measurand != REGISTER:
+                continue
             value: dict[str, Any] = {
                 "value": sample.value,
                 "context": context,
@@ -201,6 +209,7 @@ class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
         context: str | None = "Sample.Periodic",
         stopped_reason: str | None = None,
         with_token: bool = False,
+        register_only: bool = False,
     ) -> Any:
         info: dict[str, Any] = {
             "transaction_id": transaction_id,
@@ -226,7 +235,9 @@ class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
                 seq_no=seq_no,
                 transaction_info=info,
                 meter_value=(
-                    [self._meter_value(connector, context)] if context else None
+                    [self._meter_value(connector, context, register_only=register_only)]
+                    if context
+                    else None
                 ),
                 evse={"id": connector.id, "connector_id": 1},
                 id_token=token,
@@ -308,6 +319,7 @@ class ChargePoint201(CommandHandling, OcppChargePoint):  # type: ignore[misc]
             charging_state="Idle" if unplugging else "EVConnected",
             context="Transaction.End",
             stopped_reason=reason,
+            register_only=not self.full_meter_at_end,
         )
         self._token_types.pop(connector.id, None)
         if not unplugging:

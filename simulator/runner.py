@@ -32,6 +32,11 @@ QUIRKS = {
     "no-feature-list": "1.6: GetConfiguration without SupportedFeatureProfiles and"
     " SmartCharging keys",
     "no-remote-start-token": "2.0.1: a remote start's Started event without idToken",
+    "end-register-only": "2.0.1: the Ended event's meter value carries only the"
+    " energy register (no power, no currents)",
+    "truncated-meter-stop": "1.6: a last MeterValues with the fractional register"
+    " (66.3 Wh), then StopTransaction with it truncated (meterStop 66) and no"
+    " transactionData",
 }
 
 
@@ -46,6 +51,10 @@ def apply_quirks(cp: SimulatedChargePoint, quirks: Iterable[str]) -> None:
             cp.unreported_keys |= {"SupportedFeatureProfiles", *SMART_CHARGING_KEYS}
         elif quirk == "no-remote-start-token" and isinstance(cp, ChargePoint201):
             cp.token_on_remote_start = False
+        elif quirk == "end-register-only" and isinstance(cp, ChargePoint201):
+            cp.full_meter_at_end = False
+        elif quirk == "truncated-meter-stop" and isinstance(cp, ChargePoint16):
+            cp.truncated_meter_stop = True
 
 
 def create_charge_point(

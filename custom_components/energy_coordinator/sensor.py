@@ -101,6 +101,11 @@ def _wh_to_kwh(value: float | None) -> float | None:
     return None if value is None else round(value / 1000, 4)
 
 
+def _confirmed_kwh(conn: ConnectorState, value_wh: float) -> float | None:
+    """An energy value in kWh; unknown while it may be below what was shown."""
+    return None if conn.energy_unconfirmed else _wh_to_kwh(value_wh)
+
+
 def error_code(conn: ConnectorState) -> str | None:
     """The connector's error code; NoError once its status is known."""
     if conn.error_code:
@@ -215,7 +220,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         always_available=True,
-        value_fn=lambda conn: _wh_to_kwh(conn.energy_total_wh),
+        value_fn=lambda conn: _confirmed_kwh(conn, conn.energy_total_wh),
     ),
     ConnectorSensorEntityDescription(
         key="session_energy",
@@ -225,7 +230,7 @@ CONNECTOR_SENSORS: tuple[ConnectorSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         always_available=True,
-        value_fn=lambda conn: _wh_to_kwh(conn.last_session_energy_wh),
+        value_fn=lambda conn: _confirmed_kwh(conn, conn.last_session_energy_wh),
     ),
     ConnectorSensorEntityDescription(
         key="session_duration",

@@ -389,7 +389,9 @@ LOADPOINT_SENSORS: tuple[LoadpointSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda charger, conn: round(conn.last_session_energy_wh / 1000, 4),
+        value_fn=lambda charger, conn: None
+        if conn.energy_unconfirmed
+        else round(conn.last_session_energy_wh / 1000, 4),
     ),
 )
 

@@ -338,3 +338,57 @@ async def test_a_failing_call_leaves_the_others(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(RuntimeError, match="closed"):
         await store.tags()
+
+
+async def test_energy_after_a_crash_is_unconfirmed_until_reported(
+    tmp_path: Path,
+) -> None:
+    """After a crash the stored energy of a running session can be below what was
+    shown (its last meter reports were written behind and lost): it is marked
+    unconfirmed until the charger reports its register again; a clean close is
+    not a crash."""
+    from custom_components.energy_coordinator.csms.ledger import SessionLedger
+    from custom_components.energy_coordinator.csms.model import ChargerState
+
+    live, image = tmp_path / "live", tmp_path / "image"
+    store = SessionStore(live / "s.db")
+    await store.open()
+    assert store.unclean_shutdown is False
+    ledger = SessionLedger(store)
+    charger = ChargerState("CP1")
+    tx = await ledger.open(charger, 1, "TAG", T0, 1000.0)
+    await ledger.record_register(charger, 1, 1500.0, tx)
+    await store.open_sessions()  # the reports so far are on disk
+    await ledger.record_register(charger, 1, 1600.0, tx)  # written behind
+    shown = charger.connector(1).energy_total_wh
+    assert shown == 600.0
+    # A power cut now: the files as they are on disk, the marker included.
+    image.mkdir()
+    for path in live.iterdir():
+        (image / path.name).write_bytes(path.read_bytes())
+    await store.close()
+    assert not (live / "s.db.open").exists()
+
+    crashed = SessionStore(image / "s.db")
+    await crashed.open()
+    assert crashed.unclean_shutdown is True
+    after = SessionLedger(crashed)
+    restored = ChargerState("CP1")
+    await after.restore({"CP1": restored})
+    conn = restored.connector(1)
+    assert conn.energy_total_wh < shown  # what a sensor must not show
+    assert conn.energy_unconfirmed is True
+    assert conn.transaction is not None
+    await after.record_register(restored, 1, 1700.0, conn.transaction)
+    assert conn.energy_unconfirmed is False
+    assert conn.energy_total_wh == 700.0
+    await crashed.close()
+
+    reopened = SessionStore(live / "s.db")
+    await reopened.open()
+    assert reopened.unclean_shutdown is False
+    clean = ChargerState("CP1")
+    await SessionLedger(reopened).restore({"CP1": clean})
+    assert clean.connector(1).energy_unconfirmed is False
+    assert clean.connector(1).energy_total_wh == 600.0
+    await reopened.close()

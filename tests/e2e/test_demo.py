@@ -5,7 +5,9 @@ temporary folder and a fast household clock, then checks through Home Assistant'
 REST API what the owner would watch:
 - the household's sensors exist and move with the simulated day;
 - the site measures them (its solar sensor shows the demo PV) and coordinates by
-  itself (its last-decision time advances without anyone calling the action);
+  itself (its status is decided again, with the moving household, without anyone
+  calling the action; the last *change* of decision may stay while EVs wait for
+  surplus, as the actions are the same);
 - with both EVs set to charge now, the chargers draw power and the household's grid
   meter includes it (grid = house + EVs + battery - PV);
 - one clock: the household's energy meters count its power times demo time (real

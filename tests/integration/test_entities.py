@@ -44,6 +44,7 @@ from custom_components.energy_coordinator import (
     site_sensor,
     switch,
 )
+from custom_components.energy_coordinator.central_system import session_db_path
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.runtime import EnergyCoordinatorConfigEntry
 from tests.fake_charge_point import FakeChargePoint, fake_charger, wait_until
@@ -553,6 +554,45 @@ async def test_energy_survives_a_restart(
         await hass.async_block_till_done()
         assert float(hass.states.get(session).state) == pytest.approx(5.0)
         assert state(hass, "sensor", f"{CP}_1_session_duration").state == "0"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_energy_after_a_crash_waits_for_the_charger(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """After a crash (the store was not closed) a running session's energy may be
+    below what was shown: unknown, never lower, until the charger reports again."""
+    entry = await setup_site()
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        tx = await charger.start_tx(1, meter_start=10_000)
+        await charger.meter(
+            1, tx, sample("Energy.Active.Import.Register", 14_321, "Wh")
+        )
+        await hass.async_block_till_done()
+    energy = entity_id(hass, "sensor", f"{CP}_1_energy")
+    session = entity_id(hass, "sensor", f"{CP}_1_session_energy")
+    assert float(hass.states.get(energy).state) == pytest.approx(4.321)
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    # What a power cut leaves behind: the store's open marker.
+    Path(f"{session_db_path(hass, entry.entry_id)}.open").touch()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(energy).state == STATE_UNKNOWN
+    assert hass.states.get(session).state == STATE_UNKNOWN
+
+    system = entry.runtime_data.system
+    async with fake_charger(system, CP) as charger:
+        await booted(hass, charger)
+        await charger.meter(
+            1, tx, sample("Energy.Active.Import.Register", 15_000, "Wh")
+        )
+        await hass.async_block_till_done()
+        assert float(hass.states.get(energy).state) == pytest.approx(5.0)
+        assert float(hass.states.get(session).state) == pytest.approx(5.0)
 
 
 async def _restart(hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import itertools
+import math
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from simulator import EV, ChargePoint16, ChargePoint201, SimulatedChargePoint
-from simulator.runner import create_charge_point, make_fleet, start_all, stop_all
+from simulator.runner import (
+    apply_quirks,
+    create_charge_point,
+    make_fleet,
+    start_all,
+    stop_all,
+)
 
 
 def _now() -> str:
@@ -331,6 +338,24 @@ async def test_boot_and_full_session(csms: CentralSystem, make_sim: SimFactory) 
     await sim.authorize_and_start(1, "TAG1")
     second = cs.of("StartTransaction")[1]
     assert second["meterStart"] == stop["meterStop"]
+
+
+async def test_truncated_meter_stop_quirk(
+    csms: CentralSystem, make_sim: SimFactory
+) -> None:
+    """Like some firmwares: a fractional last register, then a truncated meterStop."""
+    sim, cs = await booted(csms, make_sim, meter_start_wh=0.3, speed=50)
+    apply_quirks(sim, ["truncated-meter-stop"])
+    await sim.plug_in(1, EV(**FAST_EV))
+    await sim.authorize_and_start(1, "TAG1")
+    await sim.wait_until(lambda: len(cs.of("MeterValues")) >= 2)
+    await sim.stop_transaction(1)
+    stop = await cs.wait_for("StopTransaction")
+    last = sampled(cs.of("MeterValues")[-1], "Energy.Active.Import.Register")
+    assert cs.of("MeterValues")[-1]["transactionId"] == stop["transactionId"]
+    assert last == pytest.approx(sim.connectors[1].energy_wh, abs=0.01)
+    assert stop["meterStop"] == math.floor(last)
+    assert "transactionData" not in stop
 
 
 async def test_zero_amp_profile_pauses_and_16a_resumes(
@@ -751,6 +776,28 @@ async def test_201_boot_and_full_session(
     assert sim.connectors[2].status == "Available"
 
 
+async def test_201_end_register_only_quirk(
+    csms: CentralSystem, make_sim: SimFactory
+) -> None:
+    """Like some stations, the Ended event carries the energy register alone."""
+    sim, cs = await booted201(csms, make_sim, speed=50)
+    assert isinstance(sim, ChargePoint201)
+    apply_quirks(sim, ["end-register-only"])
+    await sim.authorize_and_start(1)
+    await sim.wait_until(lambda: len(events(cs, "Updated")) >= 1)
+    assert sampled201(events(cs, "Updated")[0], "Power.Active.Import") > 0
+
+    await sim.stop_transaction(1)
+    ended = await cs.wait_for("TransactionEvent", lambda e: e["eventType"] == "Ended")
+    (meter,) = ended["meterValue"]
+    assert [v["measurand"] for v in meter["sampledValue"]] == [
+        "Energy.Active.Import.Register"
+    ]
+    assert sampled201(ended, "Energy.Active.Import.Register") == pytest.approx(
+        sim.connectors[1].energy_wh, abs=0.01
+    )
+
+
 async def test_201_pause_and_resume(csms: CentralSystem, make_sim: SimFactory) -> None:
     sim, cs = await booted201(csms, make_sim)
     await sim.authorize_and_start(1)
@@ -1045,7 +1092,6 @@ def test_quirks_make_awkward_chargers() -> None:
     """`--quirk` names what some chargers in the field do."""
     from simulator.__main__ import build_parser
     from simulator.base import NOT_IMPLEMENTED
-    from simulator.runner import apply_quirks
 
     quirks = ["--quirk", "no-smart-charging", "--quirk", "no-feature-list"]
     args = build_parser().parse_args(["--url", "ws://127.0.0.1:1", *quirks])
@@ -1055,7 +1101,10 @@ def test_quirks_make_awkward_chargers() -> None:
     assert "SupportedFeatureProfiles" in cp16.unreported_keys
     assert "ChargeProfileMaxStackLevel" in cp16.unreported_keys
     cp201 = ChargePoint201("Q201", "ws://127.0.0.1:1")
-    apply_quirks(cp201, ["no-remote-start-token"])
+    apply_quirks(cp16, ["truncated-meter-stop"])
+    assert cp16.truncated_meter_stop is True
+    apply_quirks(cp201, ["no-remote-start-token", "end-register-only"])
     assert cp201.token_on_remote_start is False
+    assert cp201.full_meter_at_end is False
     with pytest.raises(ValueError, match="unknown quirk"):
         apply_quirks(cp201, ["grumpy"])

@@ -15,7 +15,8 @@ The rules it keeps:
   the total's baseline back (a late sample or a meter reset), except when a new
   transaction starts below it;
 - nothing steps back: a session closes at the larger of the stop value and its
-  last register.
+  last register; after a crash a restored running session's energy is marked
+  unconfirmed (`energy_unconfirmed`) until the charger reports its register again.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ class SessionLedger:
             if owner is not None:
                 conn = owner.connector(session.connector_id)
                 conn.transaction = transaction_from_record(session)
+                # After a crash its last meter reports may be lost: the stored
+                # energy can be below what was shown, so it is not shown until
+                # the charger reports again (no sensor steps back).
+                conn.energy_unconfirmed = self.store.unclean_shutdown
 
     # Lookups --------------------------------------------------------------------
 
@@ -223,6 +228,7 @@ class SessionLedger:
         self._totals[(charger_id, connector_id)] = total
         conn = charger.connector(connector_id)
         conn.energy_total_wh = total.total_wh
+        conn.energy_unconfirmed = False
         if transaction is not None and conn.transaction is transaction:
             conn.last_session_energy_wh = transaction.energy_wh
         return True
@@ -306,6 +312,7 @@ class SessionLedger:
             conn.end_transaction()
         if record is not None:
             _show_session(conn, record)
+            conn.energy_unconfirmed = False
         return record
 
 

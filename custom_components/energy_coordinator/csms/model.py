@@ -162,6 +162,11 @@ class ConnectorState:
     last_session_stop: datetime | None = None
     # Monotonic energy total for the Energy dashboard (survives meter resets).
     energy_total_wh: float = 0.0
+    # The energy above may be behind what was shown before: restored after the
+    # central system ended without closing its store (a crash, a power cut) with a
+    # session running, whose last meter reports may not have been written. Cleared
+    # when the charger reports its register again (or the session closes).
+    energy_unconfirmed: bool = False
     # The charging limit we last applied and the charger accepted.
     current_limit_a: float | None = None
     power_limit_w: float | None = None

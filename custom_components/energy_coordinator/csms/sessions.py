@@ -15,6 +15,10 @@ report is answered without waiting for a sync. Losing them in a crash loses no
 energy: registers are cumulative, so the next report, or the stop, books the
 difference from the last one written.
 
+While the database is open a marker file (`<database>.open`) exists; finding it
+at `open()` means the last run did not close the store (`unclean_shutdown`), so
+its last meter updates may be missing and what was shown may have been higher.
+
 The database carries its schema version (`PRAGMA user_version`); `open()` brings an
 older one up to `SCHEMA_VERSION` one migration at a time, each in one transaction,
 and refuses a newer one (a downgrade) without touching it.
@@ -350,6 +354,10 @@ class SessionStore:
         self._flush_timer: asyncio.TimerHandle | None = None
         #: Commits made (one per batch), for tests and benchmarks.
         self.commits = 0
+        #: Whether the last process to open the database did not close it (it
+        #: crashed or lost power): meter updates of its last `METER_FLUSH_S`
+        #: may be missing. Known once `open()` returned.
+        self.unclean_shutdown = False
 
     async def _submit(
         self, func: Callable[[sqlite3.Connection | None], Any], alone: bool = False
@@ -463,8 +471,10 @@ class SessionStore:
         """Open (and create or migrate) the database; StoreVersionError if newer."""
 
         def job(_: sqlite3.Connection | None) -> None:
-            if self._path != ":memory:":
-                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            marker = self._open_marker
+            if marker is not None:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                self.unclean_shutdown = marker.exists()
             db = sqlite3.connect(self._path, check_same_thread=False)
             try:
                 db.row_factory = sqlite3.Row
@@ -476,6 +486,8 @@ class SessionStore:
                 db.close()
                 raise
             self._db = db
+            if marker is not None:
+                marker.touch()
 
         self._worker = worker = threading.Thread(
             target=self._work, name="ec_sessions", daemon=True
@@ -488,6 +500,13 @@ class SessionStore:
             self._jobs.put(None)
             await asyncio.get_running_loop().run_in_executor(None, worker.join)
             raise
+
+    @property
+    def _open_marker(self) -> Path | None:
+        """A file that exists while the database is open (none in memory)."""
+        if self._path == ":memory:":
+            return None
+        return Path(f"{self._path}.open")
 
     async def close(self) -> None:
         """Close the database and stop the worker thread (idempotent)."""
@@ -502,6 +521,8 @@ class SessionStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+                if self._open_marker is not None:
+                    self._open_marker.unlink(missing_ok=True)
 
         await self._submit(job, alone=True)
         self._jobs.put(None)
