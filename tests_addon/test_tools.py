@@ -121,11 +121,42 @@ async def test_find_available_charger(client: Client, ctx: AddonContext) -> None
     assert got or not expected or got == expected
 
 
-async def test_plan_and_explanation(client: Client) -> None:
+async def test_plan_and_explanation(client: Client, ctx: AddonContext) -> None:
     plan = await ok(client, "get_plan")
+    # The integration's plan: no price source in the stack, so no cost.
+    assert plan["status"] == "optimal"
+    assert plan["summary"].startswith("No prices: the plan uses solar")
+    assert "expected_cost" not in plan
+    assert plan["solar_used_at_home"].endswith(" kWh")
     assert {ev["loadpoint"] for ev in plan["evs"]} == {"t-001/1", "t-002/1"}
+    for ev in plan["evs"]:
+        assert ev["plan"].startswith("not in the plan")  # pv mode, no target time
     one = await ok(client, "get_plan", loadpoint="t-002")
     assert [ev["loadpoint"] for ev in one["evs"]] == ["t-002/1"]
+    assert "battery_and_loads" not in one
+    # In plan mode (with a vehicle plugged in) the plan covers it and says why.
+    entity = "select.ev_t_001_charge_mode"
+    await ctx.ha.call_service(
+        "select", "select_option", {"option": "plan"}, target={"entity_id": entity}
+    )
+    try:
+        await eventually(lambda: ctx.ha.states[entity].state == "plan")
+        status = await ctx.ha.call_service(
+            "energy_coordinator", "get_status", {}, return_response=True
+        )
+        plugged = status["loadpoints"]["t-001/1"]["plugged"]
+        planned = await ok(client, "get_plan", loadpoint="t-001/1")
+        (ev,) = planned["evs"]
+        if plugged:
+            assert "% planned of " in ev["plan"], ev
+            assert ev["why"], ev
+        else:
+            assert ev["plan"] == "not in the plan: no vehicle plugged in"
+    finally:
+        await ctx.ha.call_service(
+            "select", "select_option", {"option": "pv"}, target={"entity_id": entity}
+        )
+        await eventually(lambda: ctx.ha.states[entity].state == "pv")
     fresh = await ok(client, "explain_decision", now=True)
     assert fresh["fresh_dry_run"] is True
     assert fresh["reasons"] and all(r["why"] for r in fresh["reasons"])
@@ -211,6 +242,12 @@ async def test_set_charge_target(client: Client, ctx: AddonContext) -> None:
     status = await ok(client, "get_site_status")
     ev = next(e for e in status["evs"] if e["loadpoint"] == "t-001/1")
     assert ev["target"].startswith("90 % by")
+    # time=none removes the deadline (the loadpoint's clear button).
+    done = await confirmed(client, "set_charge_target", loadpoint="t-001", time="none")
+    assert done["done"] == "t-001/1: no target time"
+    await eventually(
+        lambda: ctx.ha.states["datetime.ev_t_001_target_time"].state == "unknown"
+    )
 
 
 async def test_current_limit_start_stop_and_coordination(

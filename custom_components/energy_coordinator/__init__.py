@@ -1,8 +1,8 @@
 """The Energy Coordinator integration: OCPP central system and site coordination.
 
 Owns the config entry lifecycle: the central system (`central_system`, kept running
-across a reload that changed only coordination options), the site, forwarding the
-entity platforms, and registering the actions.
+across a reload that changed only coordination options), the site and its horizon
+planner, forwarding the entity platforms, and registering the actions.
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ from .const import (
     SUBENTRY_FLEXIBLE_LOAD,
 )
 from .identifiers import async_migrate_registries, charger_of_device
+from .plan_services import async_setup_plan_services
 from .runtime import EnergyCoordinatorConfigEntry, RuntimeData
 from .services import async_setup_services
 from .site import SiteCoordinator, site_store
+from .site.planning import SitePlanner
 from .site_entity import async_remove_unused_loadpoint_devices
 from .site_services import async_setup_site_services
 
@@ -60,6 +62,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_parking(hass)
     async_setup_services(hass)
     async_setup_site_services(hass)
+    async_setup_plan_services(hass)
     return True
 
 
@@ -80,9 +83,17 @@ async def async_setup_entry(
     entry.runtime_data = RuntimeData(
         system=system, store=store, site=site, central=running
     )
+    planner = None
+    if site.coordinates_evs:
+        planner = SitePlanner(hass, site, entry.runtime_data.entities)
+        entry.runtime_data.planner = planner
+        site.plan_targets = planner.targets_at
     async_remove_unused_loadpoint_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(site.async_shutdown)
+    if planner is not None:
+        entry.async_on_unload(planner.async_shutdown)
+        planner.async_start()
     site.async_start_loop()
 
     async def _on_stop(event: Event) -> None:

@@ -1,7 +1,9 @@
-"""Button entities of chargers and connectors.
+"""Button entities of chargers, connectors and EV loadpoints.
 
 Charger: reset (soft: the charger reboots when idle) and hard reset (immediate,
-disabled by default). Connector: unlock the cable.
+disabled by default). Connector: unlock the cable. EV loadpoint: clear the target
+time (a date/time entity has no empty value; after this it shows unknown and the
+vehicle has no deadline).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .csms.model import ChargerState
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
 from .runtime import EnergyCoordinatorConfigEntry
+from .site import SiteCoordinator
+from .site_entity import LoadpointEntity
 
 PARALLEL_UPDATES = 0
 
@@ -69,6 +73,11 @@ CONNECTOR_BUTTONS: tuple[ConnectorButtonEntityDescription, ...] = (
     ),
 )
 
+CLEAR_TARGET_TIME = ButtonEntityDescription(
+    key="clear_target_time", translation_key="clear_target_time"
+)
+LOADPOINT_BUTTONS: tuple[ButtonEntityDescription, ...] = (CLEAR_TARGET_TIME,)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -91,8 +100,18 @@ async def async_setup_entry(
             for description in CONNECTOR_BUTTONS
         ]
 
+    def loadpoint_buttons(
+        site: SiteCoordinator, charger: ChargerState, connector_id: int
+    ) -> Iterable[LoadpointEntity]:
+        return [ClearTargetTimeButton(site, charger, connector_id, CLEAR_TARGET_TIME)]
+
     async_setup_tracked_entities(
-        hass, entry, async_add_entities, charger_buttons, connector_buttons
+        hass,
+        entry,
+        async_add_entities,
+        charger_buttons,
+        connector_buttons,
+        loadpoint_buttons,
     )
 
 
@@ -127,3 +146,15 @@ class ConnectorButtonEntity(ChargerEntity, ButtonEntity):
         with command_errors():
             link = self.system.link(self.charger.charger_id)
             await self.entity_description.press_fn(link, self.connector_id)
+
+
+class ClearTargetTimeButton(LoadpointEntity, ButtonEntity):
+    """Removes the loadpoint's target time: no deadline until one is set."""
+
+    def shown(self) -> Any:
+        """A button shows only when it was last pressed (written by HA)."""
+        return None
+
+    async def async_press(self) -> None:
+        """Clear the stored target time."""
+        self.site.update_settings(self.lp_id, target_time=None)

@@ -2,7 +2,8 @@
 
 Owns the forms and their validation (a port that is taken, a certificate that does not
 load) and the discovery step that asks the owner to add a charger that booted under
-the `ask` policy.
+the `ask` policy. The planner's forms (options *Planning*, a flexible load's run
+time and window) are built in `plan_flow`.
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ from .const import (
     GRID_LIMIT_UNIT_KILOWATT,
     OCPP_HOST,
     SUBENTRY_FLEXIBLE_LOAD,
+)
+from .plan_flow import (
+    PLANNING_KEYS,
+    deferrable_fields,
+    needs_sources,
+    normalize_planning,
+    planning_schema,
+    sources_schema,
+    validate_deferrable,
+)
+from .plan_flow import (
+    SOURCE_KEYS as PLANNING_SOURCE_KEYS,
+)
+from .plan_flow import (
+    validate_sources as validate_planning_sources,
 )
 from .runtime import EnergyCoordinatorConfigEntry
 
@@ -633,6 +649,7 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
     """Every setting of a site, one menu entry per step."""
 
     _loadpoint: str = ""
+    _planning: dict[str, Any] | None = None
 
     def _values(self) -> dict[str, Any]:
         return {**self.config_entry.data, **self.config_entry.options}
@@ -658,6 +675,7 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
                 "sources",
                 "limits",
                 "actuators",
+                "planning",
                 "vehicles",
             ],
         )
@@ -724,6 +742,43 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="actuators",
             data_schema=_actuators_schema(user_input or self._values()),
+            errors=errors,
+        )
+
+    async def async_step_planning(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Where prices and forecasts come from; the battery's economics."""
+        currency = self.hass.config.currency
+        if user_input is not None:
+            normalize_planning(user_input)
+            if needs_sources(user_input):
+                self._planning = user_input
+                return await self.async_step_planning_sources()
+            return self._save(user_input, (*PLANNING_KEYS, *PLANNING_SOURCE_KEYS))
+        return self.async_show_form(
+            step_id="planning",
+            data_schema=planning_schema(self._values(), currency),
+            description_placeholders={"currency": currency},
+        )
+
+    async def async_step_planning_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The prices, schedules, price entities and forecast sensors chosen."""
+        choices = self._planning or {}
+        currency = self.hass.config.currency
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_planning_sources(self.hass, user_input)
+            if not errors:
+                return self._save(
+                    {**choices, **user_input}, (*PLANNING_KEYS, *PLANNING_SOURCE_KEYS)
+                )
+        return self.async_show_form(
+            step_id="planning_sources",
+            data_schema=sources_schema(choices, user_input or self._values(), currency),
+            description_placeholders={"currency": currency},
             errors=errors,
         )
 
@@ -794,7 +849,8 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
 
 
 class FlexibleLoadFlow(ConfigSubentryFlow):
-    """Add or change a load the coordinator may switch off."""
+    """Add or change a load the coordinator may switch off; with a run time, the
+    planner also runs it in the cheapest (or sunniest) hours of its window."""
 
     def _schema(self, values: dict[str, Any]) -> vol.Schema:
         return vol.Schema(
@@ -811,6 +867,7 @@ class FlexibleLoadFlow(ConfigSubentryFlow):
                 vol.Required(
                     CONF_LOAD_PRIORITY, default=values.get(CONF_LOAD_PRIORITY, 0)
                 ): _number(0, 100, 1),
+                **deferrable_fields(values),
             }
         )
 
@@ -819,6 +876,8 @@ class FlexibleLoadFlow(ConfigSubentryFlow):
     ) -> dict[str, str]:
         user_input[CONF_LOAD_PRIORITY] = int(user_input[CONF_LOAD_PRIORITY])
         user_input[CONF_LOAD_POWER] = float(user_input[CONF_LOAD_POWER])
+        if errors := validate_deferrable(user_input):
+            return errors
         entity_id = user_input[CONF_LOAD_ENTITY]
         if self.hass.states.get(entity_id) is None:
             return {CONF_LOAD_ENTITY: "entity_not_found"}

@@ -80,3 +80,50 @@ SUBENTRY_FLEXIBLE_LOAD: Final = "flexible_load"
 CONF_LOAD_ENTITY: Final = "entity_id"
 CONF_LOAD_POWER: Final = "power_w"
 CONF_LOAD_PRIORITY: Final = "priority"
+#: Deferrable loads (optional fields of a flexible load): the run time it needs a
+#: day, within a daily window, and whether it must run in one block.
+CONF_LOAD_RUN_HOURS: Final = "run_hours"
+CONF_LOAD_WINDOW_START: Final = "window_start"
+CONF_LOAD_WINDOW_END: Final = "window_end"
+CONF_LOAD_CONTIGUOUS: Final = "contiguous"
+
+# The horizon planner's inputs (options step "Planning").
+CONF_PRICE_SOURCE: Final = "price_source"
+CONF_PRICE_FIXED: Final = "price_fixed"
+CONF_PRICE_TOU: Final = "price_time_of_use"
+CONF_PRICE_ENTITY: Final = "price_entity"
+CONF_EXPORT_SOURCE: Final = "export_price_source"
+CONF_EXPORT_FIXED: Final = "export_price_fixed"
+CONF_EXPORT_TOU: Final = "export_price_time_of_use"
+CONF_EXPORT_ENTITY: Final = "export_price_entity"
+CONF_PV_FORECAST: Final = "pv_forecast"
+CONF_PV_FORECAST_ENTITIES: Final = "pv_forecast_entities"
+CONF_LOAD_FORECAST: Final = "load_forecast"
+CONF_FLAT_LOAD: Final = "flat_load_kw"
+CONF_BATTERY_EFFICIENCY: Final = "battery_efficiency"
+CONF_BATTERY_CYCLE_COST: Final = "battery_cycle_cost"
+CONF_BATTERY_MIN_SOC: Final = "battery_min_soc"
+CONF_PLAN_HOURS: Final = "plan_hours"
+
+#: Price sources: none (the plan uses solar and the deadlines only), a fixed price,
+#: a time-of-use schedule, or a price entity whose attributes carry the forecast.
+PRICE_NONE: Final = "none"
+PRICE_FIXED: Final = "fixed"
+PRICE_TOU: Final = "time_of_use"
+PRICE_ENTITY: Final = "entity"
+PRICE_SOURCES: Final = (PRICE_NONE, PRICE_FIXED, PRICE_TOU, PRICE_ENTITY)
+#: PV forecasts: the recorder's production history (persistence), the Energy
+#: dashboard's solar forecast (Forecast.Solar, Solcast, ...), or forecast sensors.
+PV_FORECAST_HISTORY: Final = "history"
+PV_FORECAST_ENERGY: Final = "energy"
+PV_FORECAST_ENTITY: Final = "entity"
+PV_FORECASTS: Final = (PV_FORECAST_HISTORY, PV_FORECAST_ENERGY, PV_FORECAST_ENTITY)
+#: House load forecasts: the recorder's history, or a flat estimate.
+LOAD_FORECAST_HISTORY: Final = "history"
+LOAD_FORECAST_FLAT: Final = "flat"
+LOAD_FORECASTS: Final = (LOAD_FORECAST_HISTORY, LOAD_FORECAST_FLAT)
+
+DEFAULT_FLAT_LOAD: Final = 0.45
+DEFAULT_BATTERY_EFFICIENCY: Final = 90
+DEFAULT_BATTERY_MIN_SOC: Final = 10
+DEFAULT_PLAN_HOURS: Final = 48

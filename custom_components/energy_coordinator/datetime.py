@@ -1,7 +1,10 @@
 """Date/time entities of the EV loadpoints: the time the target SoC is due by.
 
-Stored with the loadpoint's settings (ISO 8601); the planner uses it, the real-time
-controller does not. A time in the past means no deadline.
+Stored with the loadpoint's settings (ISO 8601): the horizon planner plans the
+target SoC by then (in charge mode `plan`, and in `pv` / `minpv`, which then use
+the grid where the deadline needs it); the real-time controller follows that plan.
+A time in the past means no deadline; the loadpoint's *Clear target time* button
+removes it (the entity then shows unknown).
 """
 
 from __future__ import annotations

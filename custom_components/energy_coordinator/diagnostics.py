@@ -1,4 +1,4 @@
-"""Diagnostics download: site settings and charger states, secrets redacted."""
+"""Diagnostics download: settings, chargers and the plan, secrets redacted."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .const import CONF_CHARGER_PASSWORD, DOMAIN
 from .csms.model import ChargerState
 from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
+from .site.plan_view import plan_response
 
 TO_REDACT = {
     CONF_CHARGER_PASSWORD,
@@ -75,8 +76,9 @@ def _charger(charger: ChargerState) -> dict[str, Any]:
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
 ) -> dict[str, Any]:
-    """Settings and every charger of the site."""
+    """Settings, every charger of the site and the horizon plan (no slots)."""
     system = entry.runtime_data.system
+    planner = entry.runtime_data.planner
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
@@ -84,6 +86,11 @@ async def async_get_config_entry_diagnostics(
         },
         "id_tags": len(system.tags),
         "chargers": {cid: _charger(c) for cid, c in sorted(system.chargers.items())},
+        "plan": None
+        if planner is None
+        else plan_response(
+            planner.result, planner.options, hass.config.currency, with_slots=False
+        ),
     }
 
 

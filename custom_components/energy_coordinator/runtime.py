@@ -25,6 +25,7 @@ from .site import SiteCoordinator
 
 if TYPE_CHECKING:
     from .central_system import RunningCentralSystem
+    from .site.planning import SitePlanner
 
 
 @dataclass
@@ -36,6 +37,8 @@ class RuntimeData:
     site: SiteCoordinator
     central: RunningCentralSystem
     entities: EntityIndex = field(default_factory=EntityIndex)
+    #: The horizon planner (None: the site does not coordinate).
+    planner: SitePlanner | None = None
 
 
 type EnergyCoordinatorConfigEntry = ConfigEntry[RuntimeData]

@@ -9,7 +9,8 @@ The energy sensors are Energy-dashboard ready and stay available while the charg
 offline: their values come from the session store, which the central system loads at
 start, so they keep their value across HA restarts and never step backwards.
 
-The site's sensors (site, solar, battery, house, EV loadpoints) are in `site_sensor`.
+The site's sensors (site, solar, battery, house, EV loadpoints) are in `site_sensor`,
+the horizon plan's in `plan_sensor`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from homeassistant.util import dt as dt_util
 from .csms.model import ChargerState, ConnectorState, ConnectorStatus
 from .entity import ChargerEntity
 from .entity_tracker import async_setup_tracked_entities
+from .plan_sensor import PlanSensor
 from .runtime import EnergyCoordinatorConfigEntry
 from .site_sensor import async_setup_site_sensors, loadpoint_sensors
 
@@ -313,6 +315,8 @@ async def async_setup_entry(
         loadpoint_sensors,
     )
     async_setup_site_sensors(hass, entry, async_add_entities)
+    if (planner := entry.runtime_data.planner) is not None:
+        async_add_entities([PlanSensor(entry.runtime_data.site, planner)])
 
 
 class ChargerSensorEntity(ChargerEntity, SensorEntity):

@@ -25,6 +25,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util.json import JsonObjectType
 
 from .const import DOMAIN
+from .energy import ChargeMode
 from .entity import charger_device_info, connector_device_info
 from .services import ATTR_CONFIG_ENTRY_ID, _site
 from .site import loadpoint_id
@@ -45,7 +46,7 @@ VEHICLE_SCHEMA = vol.Schema(
         vol.Optional("state_of_charge_kwh"): _KWH,
         vol.Optional("state_of_charge_pct"): _PCT,
         vol.Optional("charging_power_kw"): _KW,
-        vol.Optional("mode"): vol.In(["off", "now", "minpv", "pv"]),
+        vol.Optional("mode"): vol.In([mode.value for mode in ChargeMode]),
     }
 )
 

@@ -61,7 +61,12 @@ STATIC_RESOURCES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         "list_chargers",
         {},
     ),
-    "energy://plan": ("plan", "The coordinator's plan per EV", "get_plan", {}),
+    "energy://plan": (
+        "plan",
+        "The plan for the next hours: EVs, battery, loads, cost",
+        "get_plan",
+        {},
+    ),
     "energy://sessions/recent": (
         "recent sessions",
         "The last 20 charging sessions",

@@ -30,6 +30,7 @@ SETTING_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "target_soc": ("number", ("target_soc",)),
     "target_time": ("datetime", ("target_time", "departure_time")),
     "min_soc": ("number", ("min_soc",)),
+    "clear_target_time": ("button", ("clear_target_time",)),
 }
 _CONNECTOR_KEY = re.compile(r"^(\d+)_(.+)$")
 

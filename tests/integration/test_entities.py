@@ -37,6 +37,7 @@ from custom_components.energy_coordinator import (
     button,
     datetime,
     number,
+    plan_sensor,
     select,
     sensor,
     site_number,
@@ -636,6 +637,7 @@ async def test_every_entity_is_translated(
             *sensor.CHARGER_SENSORS,
             *sensor.CONNECTOR_SENSORS,
             *site_sensor.DESCRIPTIONS,
+            plan_sensor.PLAN,
         ),
         "binary_sensor": (
             *binary_sensor.CHARGER_BINARY_SENSORS,
@@ -643,7 +645,11 @@ async def test_every_entity_is_translated(
         ),
         "switch": switch.CONNECTOR_SWITCHES,
         "number": (*number.CONNECTOR_NUMBERS, *site_number.DESCRIPTIONS),
-        "button": (*button.CHARGER_BUTTONS, *button.CONNECTOR_BUTTONS),
+        "button": (
+            *button.CHARGER_BUTTONS,
+            *button.CONNECTOR_BUTTONS,
+            *button.LOADPOINT_BUTTONS,
+        ),
         "select": select.DESCRIPTIONS,
         "datetime": datetime.DESCRIPTIONS,
     }

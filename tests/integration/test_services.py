@@ -30,7 +30,11 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.energy_coordinator import services, site_services
+from custom_components.energy_coordinator import (
+    plan_services,
+    services,
+    site_services,
+)
 from custom_components.energy_coordinator.const import DOMAIN
 from custom_components.energy_coordinator.identifiers import (
     charger_device_id,
@@ -181,10 +185,22 @@ def device_id(
 async def test_actions_registered(hass: HomeAssistant, site: Any) -> None:
     """Every action is registered, the ones with data support responses."""
     services = hass.services.async_services_for_domain(DOMAIN)
-    site_actions = {"coordinate", "get_status", "get_chargers"}
+    site_actions = {
+        "coordinate",
+        "get_status",
+        "get_chargers",
+        "get_plan",
+        "explain_plan",
+    }
     assert set(services) == set(_ACTIONS) | site_actions
     only = {"get_configuration", "get_composite_schedule", "list_id_tags"}
-    for name in only | {"get_sessions", "get_status", "get_chargers"}:
+    for name in only | {
+        "get_sessions",
+        "get_status",
+        "get_chargers",
+        "get_plan",
+        "explain_plan",
+    }:
         assert hass.services.supports_response(DOMAIN, name).value == "only"
     for name in (
         "set_configuration",
@@ -909,6 +925,8 @@ def test_descriptions_match_schemas() -> None:
         "coordinate": site_services.COORDINATE_SCHEMA,
         "get_status": site_services.STATUS_SCHEMA,
         "get_chargers": site_services.STATUS_SCHEMA,
+        "get_plan": plan_services.GET_PLAN_SCHEMA,
+        "explain_plan": plan_services.EXPLAIN_PLAN_SCHEMA,
     }
     assert set(described) == set(schemas)
     languages = {

@@ -339,7 +339,7 @@ async def test_loadpoint_entities_and_settings(
 
         mode = state(hass, "select", lp_uid(entry, "charge_mode"))
         assert mode.state == "pv"
-        assert mode.attributes["options"] == ["off", "now", "minpv", "pv"]
+        assert mode.attributes["options"] == ["off", "now", "minpv", "pv", "plan"]
         assert mode.attributes["friendly_name"] == f"EV {CP} Charge mode"
         assert state(hass, "select", lp_uid(entry, "phases")).state == "auto"
         assert float(state(hass, "number", lp_uid(entry, "min_current")).state) == 6

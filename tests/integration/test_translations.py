@@ -106,6 +106,12 @@ LATIN_IN_CHINESE = {
     "kWh",
     "IPv4",
     "IPv6",
+    # Price and solar forecast services the planner reads.
+    "Nord",
+    "Pool",
+    "ENTSO-e",
+    "Tibber",
+    "Solcast",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -11,7 +11,9 @@ Modules, one job each: `model` (snapshot), `settings` (tuning), `state`
 per line), `battery` (surplus split, battery command), `phases` (1p/3p
 switching), `surplus` (per-loadpoint requests), `grid_limit` (per-line limit),
 `shedding` (flexible loads), `decision` (output), `explanation` (codes and
-sentences), `controller` (`decide()`).
+sentences), `targets` (what the horizon plan asks of one slot), `controller`
+(`decide()`). The horizon planner (`planner`, `horizon`, `prices`, `forecast`,
+`plan_model`, `plan_lp`) is imported on its own: it needs numpy and HiGHS.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .settings import (
 from .shedding import LoadShedder
 from .state import ControllerState, LoadpointState, LoadState
 from .surplus import SurplusController
+from .targets import SlotTargets
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -76,6 +79,7 @@ __all__ = [
     "SiteInput",
     "SiteSnapshot",
     "SiteStatus",
+    "SlotTargets",
     "SurplusController",
     "decide",
     "house_estimate",

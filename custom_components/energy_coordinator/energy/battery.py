@@ -19,6 +19,13 @@ controller emits `auto` or `hold`; `discharge` exists for the planner. `hold`
 means neither charge nor discharge; it is also used to stop
 the battery from discharging into an EV that draws more than the surplus when
 that is not allowed (any "now" charging, or below the buffer SoC).
+
+`planned_battery_action()` follows the horizon plan's mode for the slot instead:
+`charge` and `discharge` at the planned power (within the battery's power limits
+and, when charging, what the grid limit leaves after the EVs), `hold`, or
+`auto` (the logic above, where vehicles charging at their planned power may draw
+from the battery as the plan expects). With the SoC, battery power or grid
+power unknown the battery is held, plan or not.
 """
 
 from __future__ import annotations
@@ -202,4 +209,95 @@ def battery_action(
             )
     return BatteryAction(BatteryMode.AUTO, 0.0), (
         Reason(Code.BATTERY_AUTO, "battery", "Battery runs on its own (auto)."),
+    )
+
+
+def planned_battery_action(
+    readings: SiteReadings,
+    budget: SurplusBudget,
+    mode: BatteryMode,
+    planned_w: float,
+    grid_room_w: float | None,
+    unplanned_draw_w: float,
+    fast_unplanned: bool,
+    threshold_w: float,
+) -> tuple[BatteryAction | None, tuple[Reason, ...]]:
+    """The battery command when a horizon plan covers the battery.
+
+    `planned_w` is the plan's power (positive = charging), `grid_room_w` the
+    import the grid limit still allows for charging (None: no limit), and
+    `unplanned_draw_w` / `fast_unplanned` what the EVs that do not charge at a
+    planned power draw (for `auto`, as in `battery_action`).
+    """
+    if (
+        budget.zone in (BatteryZone.NONE, BatteryZone.UNKNOWN)
+        or readings.grid_w is None
+    ):
+        return battery_action(readings, budget, unplanned_draw_w, True, threshold_w)
+    if mode is BatteryMode.AUTO:
+        action, reasons = battery_action(
+            readings, budget, unplanned_draw_w, fast_unplanned, threshold_w
+        )
+        if action is not None and action.mode is BatteryMode.AUTO:
+            reasons = (
+                Reason(
+                    Code.BATTERY_PLAN,
+                    "battery",
+                    "Battery runs on its own (auto), as planned for this slot.",
+                ),
+            )
+        return action, reasons
+    if mode is BatteryMode.HOLD:
+        return BatteryAction(BatteryMode.HOLD, 0.0), (
+            Reason(
+                Code.BATTERY_PLAN,
+                "battery",
+                "Battery held as planned: its energy is worth more in a later slot.",
+            ),
+        )
+    if mode is BatteryMode.DISCHARGE:
+        power = max(0.0, -planned_w)
+        limit = readings.discharge_limit_w
+        if limit is not None:
+            power = min(power, limit)
+        return BatteryAction(BatteryMode.DISCHARGE, -power), (
+            Reason(
+                Code.BATTERY_PLAN,
+                "battery",
+                f"Battery discharges {kw(power)} as planned for this slot.",
+            ),
+        )
+    power = max(0.0, planned_w)
+    cuts: list[str] = []
+    if readings.charge_limit_w is not None and power > readings.charge_limit_w:
+        power = readings.charge_limit_w
+        cuts.append("its charge limit")
+    if grid_room_w is not None and power > max(0.0, grid_room_w):
+        power = max(0.0, grid_room_w)
+        cuts.append("the grid limit")
+    if power <= threshold_w:
+        return BatteryAction(BatteryMode.AUTO, 0.0), (
+            Reason(
+                Code.BATTERY_PLAN_LIMITED,
+                "battery",
+                f"Battery cannot charge the planned {kw(planned_w)} "
+                f"({' and '.join(cuts) or 'too little'} leaves no room): it runs "
+                f"on its own (auto).",
+            ),
+        )
+    if cuts:
+        return BatteryAction(BatteryMode.CHARGE, power), (
+            Reason(
+                Code.BATTERY_PLAN_LIMITED,
+                "battery",
+                f"Battery charges {kw(power)} instead of the planned "
+                f"{kw(planned_w)}: {' and '.join(cuts)} leaves no more.",
+            ),
+        )
+    return BatteryAction(BatteryMode.CHARGE, power), (
+        Reason(
+            Code.BATTERY_PLAN,
+            "battery",
+            f"Battery charges {kw(power)} as planned for this slot.",
+        ),
     )

@@ -12,13 +12,19 @@ loads (`shedding`), plan every loadpoint from its mode and the surplus
 the battery command from what the EVs will really draw. Loads restored by this
 decision count against the EVs' headroom at once (on any line), since the
 measurements cannot show them yet.
+
+With a horizon plan (`targets`, the plan's slot that contains `now`), the
+loadpoints it covers charge at their planned power in its slots (solar surplus
+on top), the battery follows the slot's mode (`battery.planned_battery_action`)
+and deferrable loads are switched at the start and end of their planned runs;
+all of it passes the same real-time limits as the rest.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .battery import battery_action, surplus_budget
+from .battery import battery_action, planned_battery_action, surplus_budget
 from .decision import Actions, Decision, LoadActions, LoadpointAction, SiteStatus
 from .explanation import Code, Reason, amps
 from .grid_limit import CurrentGrant, CurrentRequest, GridLimiter
@@ -29,6 +35,7 @@ from .shedding import LoadShedder
 from .site_load import PhaseLoad, estimate_non_ev_load
 from .state import ControllerState
 from .surplus import LoadpointPlan, SurplusController
+from .targets import SlotTargets
 
 ALL_LINES = frozenset({0, 1, 2})
 
@@ -156,27 +163,52 @@ def _limit_reason(
     return None
 
 
+def _battery_room_w(
+    readings: SiteReadings,
+    headroom: tuple[float, ...] | None,
+    ev_line_a: list[float],
+) -> float | None:
+    """How much the battery may charge from the grid under the limit (W).
+
+    What the worst line has left after the EVs' grants, on the battery's
+    phases; its charging now is already in the non-EV load bound, so it is
+    credited back. None: no grid limit.
+    """
+    if headroom is None:
+        return None
+    phases = readings.battery_phases
+    left = min(room - ev for room, ev in zip(headroom, ev_line_a, strict=True))
+    charging_a = max(0.0, readings.battery_w or 0.0) / (readings.voltage_v * phases)
+    return max(0.0, (left + charging_a) * readings.voltage_v * phases)
+
+
 def decide(
     snapshot: SiteSnapshot,
     state: ControllerState | None,
     now: datetime | float,
     settings: ControllerSettings = DEFAULT_SETTINGS,
+    targets: SlotTargets | None = None,
 ) -> Decision:
-    """Decide what the battery, the chargers and the flexible loads do now."""
+    """Decide what the battery, the chargers and the flexible loads do now
+    (following `targets`, the horizon plan's slot, where it has one)."""
     t = timestamp(now)
+    if targets is not None and not (
+        targets.start.timestamp() - 1e-6 <= t < targets.end.timestamp()
+    ):
+        targets = None  # a slot that is over (or not yet begun) is no plan
     state = state or ControllerState()
     readings = read_site(snapshot)
     phase_load = estimate_non_ev_load(readings, settings.house_load_split)
     budget = surplus_budget(readings)
 
     load_plan = LoadShedder(settings).plan(
-        snapshot.loads, readings, phase_load, budget.zone, state, t
+        snapshot.loads, readings, phase_load, budget.zone, state, t, targets
     )
-    plans = SurplusController(settings).plan(readings, budget, state, t)
+    plans = SurplusController(settings).plan(readings, budget, state, t, targets)
 
     headroom, grid_reasons = _headroom(readings, phase_load, settings.grid_margin_a)
-    if headroom is not None and load_plan.restore_ids:
-        # Loads switched back on now are not in the measurements yet; each may
+    if headroom is not None and (load_plan.restore_ids or load_plan.plan_on_ids):
+        # Loads switched on now are not in the measurements yet; each may
         # land on any line.
         restored_a = load_plan.restored_w / readings.voltage_v
         headroom = tuple(room - restored_a for room in headroom)
@@ -203,8 +235,11 @@ def decide(
     vehicles: dict[str, LoadpointAction] = {}
     ev_reasons: list[Reason] = []
     ev_draw = 0.0
+    unplanned_draw = 0.0
     fast_charging = False
-    for plan in plans:
+    fast_unplanned = False
+    ev_line_a = [0.0] * readings.lines
+    for plan, request in zip(plans, requests, strict=True):
         grant = grants[plan.readings.id]
         action = LoadpointAction(
             mode=plan.readings.mode,
@@ -215,6 +250,11 @@ def decide(
         vehicles[plan.readings.id] = action
         ev_draw += action.power_w
         fast_charging = fast_charging or (plan.fast and action.charging)
+        if not plan.planned:
+            unplanned_draw += action.power_w
+            fast_unplanned = fast_unplanned or (plan.fast and action.charging)
+        for line in request.lines:
+            ev_line_a[line] += grant.current_a
         ev_reasons.extend(plan.reasons)
         limit_reason = _limit_reason(grant, readings, phase_load)
         if limit_reason is not None:
@@ -229,9 +269,21 @@ def decide(
                 )
             )
 
-    battery, battery_reasons = battery_action(
-        readings, budget, ev_draw, fast_charging, settings.battery_hold_threshold_w
-    )
+    if targets is not None and targets.battery_mode is not None:
+        battery, battery_reasons = planned_battery_action(
+            readings,
+            budget,
+            targets.battery_mode,
+            targets.battery_kw * 1000.0,
+            _battery_room_w(readings, headroom, ev_line_a),
+            unplanned_draw,
+            fast_unplanned,
+            settings.battery_hold_threshold_w,
+        )
+    else:
+        battery, battery_reasons = battery_action(
+            readings, budget, ev_draw, fast_charging, settings.battery_hold_threshold_w
+        )
     status = SiteStatus(
         pv_w=readings.pv_w,
         grid_w=readings.grid_w,
@@ -258,6 +310,8 @@ def decide(
                 shed=load_plan.shed_ids,
                 newly_shed=load_plan.newly_shed_ids,
                 restore=load_plan.restore_ids,
+                plan_on=load_plan.plan_on_ids,
+                plan_off=load_plan.plan_off_ids,
             ),
         ),
         status=status,

@@ -7,7 +7,8 @@ Owns `Decision` and its parts (`Actions`, `LoadpointAction`, `LoadActions`,
                  "vehicles": {<loadpoint id>: {"mode", "charging", "current_a",
                                                "phases", "power_kw"}},
                  "loads": {"shed_kw", "shed": [...], "newly_shed": [...],
-                           "restore": [...]}},
+                           "restore": [...], "plan_on": [...],
+                           "plan_off": [...]}},
      "status": {...site snapshot as the controller saw it...},
      "explanation": [{"code", "subject", "message"}, ...]}
 """
@@ -59,12 +60,16 @@ class LoadpointAction:
 
 @dataclass(frozen=True, slots=True)
 class LoadActions:
-    """Flexible loads: all held off (`shed`), the new ones, and those to restore."""
+    """Flexible loads: all held off (`shed`), the new ones, those to restore, and
+    the deferrable loads whose planned run starts (`plan_on`) or ends
+    (`plan_off`)."""
 
     shed_w: float = 0.0
     shed: tuple[str, ...] = ()
     newly_shed: tuple[str, ...] = ()
     restore: tuple[str, ...] = ()
+    plan_on: tuple[str, ...] = ()
+    plan_off: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -73,6 +78,8 @@ class LoadActions:
             "shed": list(self.shed),
             "newly_shed": list(self.newly_shed),
             "restore": list(self.restore),
+            "plan_on": list(self.plan_on),
+            "plan_off": list(self.plan_off),
         }
 
 

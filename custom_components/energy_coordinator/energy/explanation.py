@@ -29,6 +29,8 @@ class Code(enum.StrEnum):
     BATTERY_PRIORITY = "battery.priority"
     BATTERY_SUPPORT = "battery.support"
     BATTERY_PRIORITY_CHARGE = "battery.charge.priority"
+    BATTERY_PLAN = "battery.plan"
+    BATTERY_PLAN_LIMITED = "battery.plan.limited"
 
     EV_OFF = "ev.off"
     EV_OFFLINE = "ev.offline"
@@ -54,12 +56,18 @@ class Code(enum.StrEnum):
     EV_MANUAL_PAUSE = "ev.manual.pause"
     EV_UNCONTROLLABLE = "ev.uncontrollable"
     EV_PV_SHARE_WAIT = "ev.pv.share_wait"
+    EV_PLAN_CHARGE = "ev.plan.charge"
+    EV_PLAN_IDLE = "ev.plan.idle"
+    EV_PLAN_NONE = "ev.plan.none"
 
     LOAD_SHED_GRID = "load.shed.grid"
     LOAD_SHED_BATTERY = "load.shed.battery"
     LOAD_HELD = "load.held"
     LOAD_RESTORE_WAIT = "load.restore_wait"
     LOAD_RESTORED = "load.restored"
+    LOAD_PLAN_ON = "load.plan.on"
+    LOAD_PLAN_OFF = "load.plan.off"
+    LOAD_PLAN_HELD = "load.plan.held"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,11 @@ class Reason:
 def kw(watts: float) -> str:
     """`1234.5` -> `"1.23 kW"`."""
     return f"{watts / 1000:.2f} kW"
+
+
+def price(value: float | None) -> str:
+    """`0.1134` -> `"0.113/kWh"` (the plan's prices carry no currency here)."""
+    return "an unknown price" if value is None else f"{value:.3f}/kWh"
 
 
 def amps(current: float) -> str:

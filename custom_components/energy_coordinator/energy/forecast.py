@@ -5,9 +5,11 @@ missing), `slot_series()` (recorder samples -> `SlotSeries`),
 `load_forecast()` (same weekday and time of day over the last weeks, EV charging
 excluded; none -> the history's mean; no history -> a flat estimate),
 `pv_persistence_forecast()` (the same time of day over the last days) and
-`forecast_values()` (a forecast platform's series -> per-slot values) and
+`forecast_values()` (a forecast platform's series -> per-slot values),
 `solar_forecast_series()` (the Energy dashboard's solar forecast, `wh_hours`, as
-Forecast.Solar and Solcast provide it -> `SlotSeries`).
+Forecast.Solar and Solcast provide it -> `SlotSeries`), `pv_attribute_series()`
+(a PV forecast sensor's attributes -> `SlotSeries`) and `combined()` (the sum of
+several forecasts, e.g. one per array or per day).
 
 "Same time" is local wall-clock time (`tz`), so a week across a DST change still
 compares 18:00 with 18:00.
@@ -142,6 +144,114 @@ def solar_forecast_series(
     return SlotSeries(datetime.fromtimestamp(first, UTC), _floats(out))
 
 
+#: Attributes of PV forecast sensors that map a start time to energy (Wh per
+#: period) or mean power (W).
+_WH_KEYS = ("wh_hours", "wh_period", "wh_days_hours")
+_W_KEYS = ("watts", "w_period")
+#: Attributes that list periods ({period_start, pv_estimate in kW}, Solcast).
+_LIST_KEYS = ("detailedForecast", "detailedHourly", "forecast", "forecasts")
+_LIST_START = ("period_start", "start", "datetime", "time")
+_LIST_KW = ("pv_estimate", "power_kw", "kw")
+
+
+def pv_attribute_series(attributes: Mapping[str, object]) -> SlotSeries | None:
+    """A PV forecast sensor's attributes as mean kW per quarter hour.
+
+    Understands a mapping of start -> Wh (`wh_hours`, `wh_period`: the Energy
+    dashboard's shape), of start -> W (`watts`), or a list of
+    `{"period_start", "pv_estimate"}` in kW (Solcast's `detailedForecast`,
+    `detailedHourly`). None when none of them has a usable entry.
+    """
+    for key in _WH_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, Mapping) and (series := solar_forecast_series(value)):
+            return series
+    for key in _W_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, Mapping):
+            series = _power_points([(_moment(k), _finite(v)) for k, v in value.items()])
+            if series is not None:
+                return series
+    for key in _LIST_KEYS:
+        value = attributes.get(key)
+        if not isinstance(value, list | tuple):
+            continue
+        points: list[tuple[datetime | None, float | None]] = []
+        for item in value:
+            if not isinstance(item, Mapping):
+                continue
+            start = next((item[k] for k in _LIST_START if k in item), None)
+            kw = next((item[k] for k in _LIST_KW if k in item), None)
+            power = _finite(kw)
+            points.append((_moment(start), None if power is None else power * 1000))
+        series = _power_points(points)
+        if series is not None:
+            return series
+    return None
+
+
+def _moment(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if isinstance(value, str):
+        moment = _parse(value)
+        return moment if moment is not None and moment.tzinfo is not None else None
+    return None
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _power_points(
+    points: Sequence[tuple[datetime | None, float | None]],
+) -> SlotSeries | None:
+    """(start, W) points, each holding until the next (the last for the
+    typical period) -> mean kW per quarter hour."""
+    usable = sorted(
+        (moment.timestamp(), max(0.0, watts))
+        for moment, watts in points
+        if moment is not None and watts is not None
+    )
+    if not usable:
+        return None
+    starts = [t for t, _ in usable]
+    steps = [b - a for a, b in pairwise(starts) if b > a]
+    period = min(steps) if steps else 3600.0
+    # Energy per period, so periods shorter than a quarter hour average out.
+    wh: dict[str | datetime, float] = {
+        datetime.fromtimestamp(t, UTC): w * (min(period, nxt - t) / 3600.0)
+        for (t, w), nxt in zip(usable, [*starts[1:], starts[-1] + period], strict=True)
+        if nxt > t
+    }
+    return solar_forecast_series(wh)
+
+
+def combined(series: Sequence[SlotSeries]) -> SlotSeries | None:
+    """The sum of several forecasts where any of them is known (None: none)."""
+    if not series:
+        return None
+    start = min(s.start for s in series)
+    end = max(s.end for s in series)
+    n = round((end - start) / STEP)
+    total = np.zeros(n)
+    known = np.zeros(n, dtype=bool)
+    for item in series:
+        offset = round((item.start - start) / STEP)
+        data = item.array()
+        has = ~np.isnan(data)
+        window = slice(offset, offset + len(data))
+        total[window] += np.where(has, data, 0.0)
+        known[window] |= has
+    return SlotSeries(start, _floats(np.where(known, total, np.nan)))
+
+
 def _parse(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -273,8 +383,10 @@ def _floats(values: FloatArray) -> tuple[float, ...]:
 __all__ = [
     "DEFAULT_FLAT_LOAD_KW",
     "SlotSeries",
+    "combined",
     "forecast_values",
     "load_forecast",
+    "pv_attribute_series",
     "pv_persistence_forecast",
     "slot_series",
     "solar_forecast_series",

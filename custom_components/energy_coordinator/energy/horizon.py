@@ -3,8 +3,8 @@
 Owns `SiteModel` (what does not change between plans), `World` (what is known at
 `now`: price series, histories, forecasts, battery SoC, goals),
 `build_problem()`, `replan()` (re-plan every 15 minutes, or on a change, passing
-the last plan for its warm start) and `SlotTargets` / `targets_at()` (what the
-real-time controller follows in the slot that contains a moment).
+the last plan for its warm start) and `targets_at()` (the `targets.SlotTargets`
+the real-time controller follows in the slot that contains a moment).
 
 The horizon runs from `now` to the end of the known prices (import, and export
 when given), at most `SiteModel.max_hours`. PV comes from a forecast platform's
@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
-from .battery import BatteryMode
 from .forecast import (
     DEFAULT_FLAT_LOAD_KW,
     SlotSeries,
@@ -37,6 +36,7 @@ from .plan_model import (
 )
 from .planner import SolveMode, solve
 from .prices import PriceSeries
+from .targets import SlotTargets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,34 +156,18 @@ def replan(
     return solve(problem, warm_start=warm, mode=mode)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SlotTargets:
-    """What the plan wants in the slot that contains a moment.
-
-    `battery_mode` / `battery_kw` as in `PlanSlot` (auto: self-consumption;
-    charge/discharge: the setpoint `battery_kw`, positive = charging; hold).
-    `ev_kw` and `loads_on` map goal ids to the planned power and on/off.
-    """
-
-    start: datetime
-    end: datetime
-    battery_mode: BatteryMode
-    battery_kw: float
-    ev_kw: dict[str, float]
-    loads_on: dict[str, bool]
-    import_price: float
-    export_price: float
-
-
 def targets_at(plan: Plan, when: datetime) -> SlotTargets | None:
-    """The targets for the slot containing `when`, or None beyond the plan."""
+    """The targets for the slot containing `when`, or None beyond the plan.
+
+    `battery_mode` is None when the plan has no battery.
+    """
     index = plan.slot_index(when)
     if index is None:
         return None
     return SlotTargets(
         start=plan.slot_start(index),
         end=plan.slot_start(index + 1),
-        battery_mode=plan.battery_mode[index],
+        battery_mode=plan.battery_mode[index] if plan.battery_soc_kwh else None,
         battery_kw=plan.battery_kw[index],
         ev_kw={ev.id: plan.ev_kw[k][index] for k, ev in enumerate(plan.evs)},
         loads_on={load.id: plan.load_on[j][index] for j, load in enumerate(plan.loads)},

@@ -28,6 +28,9 @@ class ChargeMode(enum.StrEnum):
     NOW = "now"  # as fast as the charger and the grid limit allow
     MIN_PV = "minpv"  # "min+pv": at least the minimum current, more with surplus
     PV = "pv"  # solar surplus only, with start/stop delays
+    # The horizon plan's power in its slots (cheap or solar hours before the
+    # target time), solar surplus on top and in the other slots.
+    PLAN = "plan"
 
 
 class PhaseSetting(enum.StrEnum):
@@ -94,7 +97,8 @@ class LoadpointSnapshot:
     charger reports it uses now; `line` is the site line (1-3) the charger draws
     from when it charges on one phase (`None`: unknown, then the grid limiter
     assumes every line). `current_a` is the limit applied now. `target_time` is
-    carried for the planner; the real-time controller does not use it.
+    carried for the planner; the real-time controller follows the plan's power
+    for the loadpoint instead (see `targets.SlotTargets`).
 
     `manual_cap_a` is a current cap a person set by hand: the controller never
     grants more (a cap below the minimum current pauses the loadpoint).

@@ -15,6 +15,12 @@ line (a restored load may land on it), and, while the battery is below its
 priority SoC, PV surplus. Nothing is restored while anything must be shed or
 while the headroom is unknown. The grid limiter does not count on a shed load
 being off until the meters show it.
+
+Deferrable loads with a horizon plan (`targets.SlotTargets.loads_on`) are
+switched on when a planned run starts, if the grid limit has room for them
+(their power plus the restore margin on the worst line, nothing to shed), and
+off when it ends. Only these edges are acted on, so a person who switches a
+load by hand in between is not overruled; a planned load can still be shed.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from .readings import SiteReadings, finite, priority_of
 from .settings import ControllerSettings
 from .site_load import PhaseLoad
 from .state import ControllerState, LoadState
+from .targets import SlotTargets
 
 REASON_GRID = "grid"
 REASON_BATTERY = "battery"
@@ -44,9 +51,11 @@ class LoadPlan:
     newly_shed_ids: tuple[str, ...]
     restore_ids: tuple[str, ...]
     shed_w: float
-    restored_w: float
+    restored_w: float  # of every load this decision switches on
     states: dict[str, LoadState]
     reasons: tuple[Reason, ...]
+    plan_on_ids: tuple[str, ...] = ()  # switched on: a planned run starts
+    plan_off_ids: tuple[str, ...] = ()  # switched off: a planned run is over
 
 
 class LoadShedder:
@@ -74,8 +83,10 @@ class LoadShedder:
         zone: BatteryZone,
         state: ControllerState,
         now: float,
+        targets: SlotTargets | None = None,
     ) -> LoadPlan:
-        """Shed or restore loads for this decision."""
+        """Shed or restore loads for this decision (and follow the plan's
+        deferrable loads in `targets`)."""
         settings = self._settings
         unique: dict[str, FlexibleLoadSnapshot] = {}
         for load in loads:
@@ -114,7 +125,9 @@ class LoadShedder:
                 load = candidates.pop(0)
                 shed_now += powers[load.id]
                 newly.append(load.id)
-                states[load.id] = LoadState(True, why, now, None)
+                states[load.id] = LoadState(
+                    True, why, now, None, states[load.id].planned
+                )
                 reasons.append(
                     self._shed_reason(load.id, why, powers[load.id], deficit)
                 )
@@ -136,7 +149,12 @@ class LoadShedder:
             need = powers[load.id] + settings.load_restore_margin_w
             room = self._room(headroom, surplus, zone, load_state, must_shed)
             if room is None or room - restoring_w < need:
-                states[load.id] = LoadState(True, load_state.reason, load_state.shed_at)
+                states[load.id] = LoadState(
+                    True,
+                    load_state.reason,
+                    load_state.shed_at,
+                    planned=load_state.planned,
+                )
                 reasons.append(
                     Reason(
                         Code.LOAD_HELD,
@@ -149,7 +167,7 @@ class LoadShedder:
             if now - started >= settings.load_restore_delay_s:
                 restored.append(load.id)
                 restoring_w += powers[load.id]
-                states[load.id] = LoadState()
+                states[load.id] = LoadState(planned=load_state.planned)
                 reasons.append(
                     Reason(
                         Code.LOAD_RESTORED,
@@ -160,7 +178,11 @@ class LoadShedder:
                 )
             else:
                 states[load.id] = LoadState(
-                    True, load_state.reason, load_state.shed_at, started
+                    True,
+                    load_state.reason,
+                    load_state.shed_at,
+                    started,
+                    load_state.planned,
                 )
                 reasons.append(
                     Reason(
@@ -172,6 +194,54 @@ class LoadShedder:
                     )
                 )
 
+        plan_on: list[str] = []
+        plan_off: list[str] = []
+        if targets is not None:
+            room = None if must_shed else headroom
+            for load_id, on in sorted(targets.loads_on.items()):
+                planned_load = unique.get(load_id)
+                if planned_load is None:
+                    continue
+                load_state = states[load_id]
+                if on and not load_state.planned and not load_state.shed:
+                    need = powers[load_id] + settings.load_restore_margin_w
+                    if planned_load.is_on is not True and (
+                        room is None or room - restoring_w < need
+                    ):
+                        reasons.append(
+                            Reason(
+                                Code.LOAD_PLAN_HELD,
+                                load_id,
+                                f"Load '{load_id}' waits to start its planned run: "
+                                f"the grid limit has no room for its "
+                                f"{kw(powers[load_id])} yet.",
+                            )
+                        )
+                        continue
+                    states[load_id] = LoadState(planned=True)
+                    if planned_load.is_on is not True:
+                        plan_on.append(load_id)
+                        restoring_w += powers[load_id]
+                    reasons.append(
+                        Reason(
+                            Code.LOAD_PLAN_ON,
+                            load_id,
+                            f"Load '{load_id}' is switched on: its planned run starts.",
+                        )
+                    )
+                elif not on and load_state.planned:
+                    if planned_load.is_on is not False and not load_state.shed:
+                        plan_off.append(load_id)
+                    states[load_id] = LoadState()
+                    reasons.append(
+                        Reason(
+                            Code.LOAD_PLAN_OFF,
+                            load_id,
+                            f"Load '{load_id}' is switched off: its planned run is "
+                            f"over.",
+                        )
+                    )
+
         shed_ids = tuple(sorted(i for i, s in states.items() if s.shed))
         return LoadPlan(
             shed_ids=shed_ids,
@@ -181,6 +251,8 @@ class LoadShedder:
             restored_w=restoring_w,
             states={i: s for i, s in states.items() if s != LoadState()},
             reasons=tuple(reasons),
+            plan_on_ids=tuple(plan_on),
+            plan_off_ids=tuple(plan_off),
         )
 
     @staticmethod

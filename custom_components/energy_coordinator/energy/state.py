@@ -78,12 +78,17 @@ class LoadpointState:
 
 @dataclass(frozen=True, slots=True)
 class LoadState:
-    """What the controller remembers about one flexible load."""
+    """What the controller remembers about one flexible load.
+
+    `planned` says the controller switched it on for a planned run (it switches
+    it off when the run ends, and not before unless the grid limit needs it).
+    """
 
     shed: bool = False
     reason: str | None = None  # "grid" or "battery" while shed
     shed_at: float | None = None
     restore_since: float | None = None
+    planned: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -92,6 +97,7 @@ class LoadState:
             "reason": self.reason,
             "shed_at": self.shed_at,
             "restore_since": self.restore_since,
+            "planned": self.planned,
         }
 
     @classmethod
@@ -105,6 +111,7 @@ class LoadState:
             reason=reason if isinstance(reason, str) else None,
             shed_at=_instant(data.get("shed_at")),
             restore_since=_instant(data.get("restore_since")),
+            planned=data.get("planned") is True,
         )
 
 

@@ -8,6 +8,8 @@ Owns `SurplusController` and `LoadpointPlan`. Mode semantics:
 * `pv`: follows the surplus; starts after the surplus has covered the minimum
   power for `enable_delay_s`, stops after the site has imported at minimum
   current for `disable_delay_s`;
+* `plan`: the horizon plan's power in the slots it plans (see below), `pv`
+  in the others;
 * a vehicle below its minimum SoC charges as in `now` (PV modes only); one at
   or above its target SoC pauses;
 * with a missing input (grid power, the charger's power or plug state) `minpv`
@@ -24,6 +26,13 @@ Under `SharingPolicy.PRIORITY` the surplus goes to one vehicle after another
 in priority order (then id). A PV-mode vehicle that is already charging (and
 every `minpv` one) may also use the battery's support budget. The plan is a
 request: the grid limiter may still cut it.
+
+Following the horizon plan (`targets.SlotTargets`): a loadpoint the plan covers
+(mode `plan`, or `pv` / `minpv` with a target time) charges in a slot with
+planned power at that power, or at the solar surplus left for it when that is
+more (it is served with the fixed plans, so no start delay), without the grid
+limit, manual caps, offline or refusing chargers and target SoC ever giving way.
+In the other slots it follows its mode (`plan` as `pv`).
 """
 
 from __future__ import annotations
@@ -38,6 +47,10 @@ from .phases import PhaseDecision, PhaseSwitcher, since
 from .readings import LoadpointReadings, SiteReadings
 from .settings import ControllerSettings, FallbackPolicy, SharingPolicy
 from .state import ControllerState, LoadpointState
+from .targets import SlotTargets
+
+#: Modes that follow a plan in the slots it plans for them.
+PLAN_FOLLOWING = frozenset({ChargeMode.PLAN, ChargeMode.PV, ChargeMode.MIN_PV})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,7 @@ class LoadpointPlan:
     fast: bool  # charges regardless of surplus
     state: LoadpointState
     reasons: tuple[Reason, ...]
+    planned: bool = False  # charges at the horizon plan's power
 
 
 def _priority_groups(
@@ -122,15 +136,20 @@ class SurplusController:
         budget: SurplusBudget,
         state: ControllerState,
         now: float,
+        targets: SlotTargets | None = None,
     ) -> list[LoadpointPlan]:
-        """Plans for every loadpoint, highest priority first."""
+        """Plans for every loadpoint, highest priority first (`targets`: the
+        horizon plan's slot, followed by the loadpoints it covers)."""
         plans: dict[str, LoadpointPlan] = {}
         remaining = budget.pool_w
         volts = readings.voltage_v
         surplus_driven: list[LoadpointReadings] = []
         for lp in readings.loadpoints:
             lp_state = state.loadpoint(lp.id)
-            plan = self._plan_fixed(lp, lp_state, budget, now, volts)
+            planned_w = targets.planned_ev_w(lp.id) if targets else None
+            plan = self._plan_fixed(
+                lp, lp_state, budget, now, volts, planned_w, remaining
+            )
             if plan is None:
                 surplus_driven.append(lp)
                 continue
@@ -156,7 +175,79 @@ class SurplusController:
                     )
                     plans[lp.id] = plan
                     remaining -= plan.current_a * volts * plan.phases
-        return [plans[lp.id] for lp in readings.loadpoints]
+        return [
+            self._plan_mode_reason(plans[lp.id], targets) for lp in readings.loadpoints
+        ]
+
+    @staticmethod
+    def _plan_mode_reason(
+        plan: LoadpointPlan, targets: SlotTargets | None
+    ) -> LoadpointPlan:
+        """Say why a `plan`-mode vehicle does not charge at a planned power."""
+        lp = plan.readings
+        if lp.mode != ChargeMode.PLAN or plan.planned:
+            return plan
+        name = f"'{lp.id}'"
+        if targets is None or lp.id not in targets.ev_kw:
+            reason = Reason(
+                Code.EV_PLAN_NONE,
+                lp.id,
+                f"{name} has no plan yet: it charges from solar surplus only.",
+            )
+        else:
+            reason = Reason(
+                Code.EV_PLAN_IDLE,
+                lp.id,
+                f"{name}: no charging is planned in this slot; it takes solar "
+                f"surplus only.",
+            )
+        return replace(plan, reasons=(reason, *plan.reasons))
+
+    def _plan_charge(
+        self,
+        lp: LoadpointReadings,
+        state: LoadpointState,
+        planned_w: float,
+        remaining_w: float | None,
+        now: float,
+        volts: float,
+    ) -> LoadpointPlan:
+        """A slot with planned power: that power, or the solar left if more."""
+        solar = max(0.0, remaining_w) if remaining_w is not None else 0.0
+        available = max(planned_w, solar)
+        phase = self._phases.for_surplus(
+            lp, state, available, bool(lp.power_w), now, volts
+        )
+        current = floor_current(available / (volts * phase.phases), lp)
+        extra = (
+            f", taking the {kw(solar)} of solar surplus (more than planned)"
+            if solar > planned_w + 1.0
+            else ""
+        )
+        reason = Reason(
+            Code.EV_PLAN_CHARGE,
+            lp.id,
+            f"'{lp.id}' charges as planned: {kw(planned_w)} in this slot{extra}; "
+            f"{amps(current)} on {_phase_label(phase.phases)}.",
+        )
+        new_state = LoadpointState(
+            enabled=state.enabled,
+            phases=phase.phases,
+            phase_since=phase.phase_since,
+            phase_target=phase.phase_target,
+            last_switch_at=phase.last_switch_at,
+            served_since=state.served_since,
+            waiting_since=state.waiting_since,
+        )
+        return LoadpointPlan(
+            lp,
+            current,
+            phase.phases,
+            True,
+            new_state,
+            (reason, *phase.reasons),
+            planned=True,
+        )
 
     def _fair_order(
         self, group: list[LoadpointReadings], state: ControllerState, now: float
@@ -297,8 +388,14 @@ class SurplusController:
         budget: SurplusBudget,
         now: float,
         volts: float,
+        planned_w: float | None = None,
+        remaining_w: float | None = None,
     ) -> LoadpointPlan | None:
-        """Plans that do not depend on the surplus; `None` for the rest."""
+        """Plans that do not depend on the surplus; `None` for the rest.
+
+        `planned_w`: the horizon plan's power for it in this slot;
+        `remaining_w`: the surplus left by the plans before it.
+        """
         name = f"'{lp.id}'"
         snap = lp.snapshot
         if not snap.online:
@@ -362,6 +459,8 @@ class SurplusController:
                     f"{minimum:.0f}% minimum SoC (now {soc:.0f}%).",
                 )
             return self._charging(lp, state, phases, current, True, (reason,))
+        if planned_w and lp.mode in PLAN_FOLLOWING:
+            return self._plan_charge(lp, state, planned_w, remaining_w, now, volts)
         missing = [_MISSING_LABELS.get(m.rsplit(".", 1)[-1], m) for m in lp.missing]
         if budget.pool_w is None:
             missing.insert(0, "grid power")

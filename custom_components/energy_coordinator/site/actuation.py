@@ -18,7 +18,8 @@ Owns `Actuator` and what it remembers per loadpoint (`LoadpointRuntime`):
   or reboots. The site reads `controllable()` into the snapshot, so the core
   keeps its draw free under the grid limit, and the coordinator raises a repair.
 - The battery command goes to the battery script only when it changes; the
-  flexible loads are switched when the decision sheds or restores them.
+  flexible loads are switched when the decision sheds or restores them, or when
+  a planned run of a deferrable load starts or ends.
 """
 
 from __future__ import annotations
@@ -473,11 +474,12 @@ class Actuator:
         return True
 
     async def apply_loads(self, decision: Decision, done: CarryOut) -> None:
-        """Switch the flexible loads the decision sheds or restores."""
+        """Switch the flexible loads the decision sheds or restores, and the
+        deferrable loads whose planned run starts or ends."""
         loads = decision.actions.loads
-        for entity_id in loads.newly_shed:
+        for entity_id in (*loads.newly_shed, *loads.plan_off):
             await self._switch(entity_id, SERVICE_TURN_OFF, done)
-        for entity_id in loads.restore:
+        for entity_id in (*loads.restore, *loads.plan_on):
             await self._switch(entity_id, SERVICE_TURN_ON, done)
 
     async def _switch(self, entity_id: str, service: str, done: CarryOut) -> None:

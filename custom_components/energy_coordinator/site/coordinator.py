@@ -9,7 +9,8 @@ after each coordination, per-loadpoint listeners only when that loadpoint's
 settings or controllability changed. It also runs the optional built-in loop for
 owners who want no automation, and carries out a person's commands on a
 coordinated loadpoint (a manual current cap, start and stop) as inputs the
-coordinator honours, never fights.
+coordinator honours, never fights. Each decision follows the horizon plan's slot
+(`plan_targets`, set by the site's `planning.SitePlanner`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ..energy import (
     FallbackPolicy,
     SharingPolicy,
     SiteSnapshot,
+    SlotTargets,
     decide,
 )
 from .actuation import Actuator, CarryOut, LoadpointRuntime
@@ -175,6 +177,8 @@ class SiteCoordinator:
             hass, SIGNAL_NEW_CHARGER.format(entry_id), self._charger_added
         )
         self._source_labels = dict(SOURCE_LABELS)
+        #: The horizon plan's targets for the slot containing a moment.
+        self.plan_targets: Callable[[datetime], SlotTargets | None] = _no_plan
 
     # Lifecycle ----------------------------------------------------------------
 
@@ -383,7 +387,12 @@ class SiteCoordinator:
     async def _decide(self, snapshot: SiteSnapshot, now: datetime) -> Decision:
         """The core's decision, computed off the event loop (it is pure)."""
         return await self.hass.async_add_executor_job(
-            decide, snapshot, self._state, now.timestamp(), self.controller_settings()
+            decide,
+            snapshot,
+            self._state,
+            now.timestamp(),
+            self.controller_settings(),
+            self.plan_targets(now),
         )
 
     async def async_coordinate(
@@ -443,7 +452,11 @@ class SiteCoordinator:
         """The site as it is now (no decision is made or carried out)."""
         now = dt_util.utcnow()
         decision = decide(
-            self.snapshot(now), self._state, now.timestamp(), self.controller_settings()
+            self.snapshot(now),
+            self._state,
+            now.timestamp(),
+            self.controller_settings(),
+            self.plan_targets(now),
         )
         data: dict[str, Any] = {"status": decision.status.as_dict()}
         uncontrollable = self.actuator.uncontrollable()
@@ -528,6 +541,10 @@ class SiteCoordinator:
             charger = self.system.chargers.get(charger_id)
             refusing[charger_id] = _charger_name(charger, charger_id)
         self.repairs.chargers(refusing)
+
+
+def _no_plan(now: datetime) -> SlotTargets | None:
+    return None
 
 
 class _CycleClock:

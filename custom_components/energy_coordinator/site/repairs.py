@@ -2,23 +2,35 @@
 
 Owns `SiteRepairs`: an issue per configured measurement that is missing or
 unreadable (`source_unavailable`, naming the entity and its translated field
-label) and one per charger that does not take charging limits
-(`charger_uncontrollable`). Which issues are raised is read back from HA's
-issue registry when the site loads, so one raised before a restart or reload is
-cleared when its cause is gone; `clear_all` removes them on unload and removal.
+label), one per charger that does not take charging limits
+(`charger_uncontrollable`), one per price entity whose attributes carry no
+forecast in a known shape (`price_shape_unknown`) and one per planning goal the
+plan will miss (`ev_goal_unreachable`, `load_goal_unreachable`: what was asked and
+what is planned, updated as the plan changes, cleared when it is reachable).
+Which issues are raised is read back from HA's issue registry when the site
+loads, so one raised before a restart or reload is cleared when its cause is
+gone; `clear_all` removes them on unload and removal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from ..const import DOMAIN
 
+if TYPE_CHECKING:
+    from .planning import MissedGoal
+
 SOURCE_ISSUE = "source_unavailable"
 CHARGER_ISSUE = "charger_uncontrollable"
+PRICE_ISSUE = "price_shape_unknown"
+GOAL_ISSUES = {"ev": "ev_goal_unreachable", "load": "load_goal_unreachable"}
+_UNSAFE = re.compile(r"[^a-z0-9_]+")
 
 
 class SiteRepairs:
@@ -33,6 +45,8 @@ class SiteRepairs:
             for (domain, issue_id) in registry.issues
             if domain == DOMAIN and issue_id.startswith(self._prefix)
         }
+        #: The placeholders of each goal issue raised in this run, and its goal.
+        self._goals: dict[str, tuple[str, dict[str, str]]] = {}
 
     @property
     def raised(self) -> frozenset[str]:
@@ -90,8 +104,57 @@ class SiteRepairs:
         self._keep_only("_uncontrollable", wanted)
 
     @callback
+    def price_shapes(self, unknown: Mapping[str, tuple[str, Sequence[str]]]) -> None:
+        """One issue per price entity of unknown shape: which -> (entity, attrs)."""
+        wanted = []
+        for which, (entity_id, attributes) in unknown.items():
+            issue_id = f"{self._prefix}{which}_price_shape"
+            wanted.append(issue_id)
+            self._create(
+                issue_id,
+                PRICE_ISSUE,
+                {
+                    "entity_id": entity_id,
+                    "attributes": ", ".join(attributes) or "-",
+                },
+            )
+        self._keep_only("_price_shape", wanted)
+
+    @property
+    def goal_ids(self) -> frozenset[str]:
+        """The goals whose issue is raised now."""
+        return frozenset(goal for goal, _ in self._goals.values())
+
+    @callback
+    def goals(self, missed: Iterable[MissedGoal]) -> None:
+        """One issue per goal the plan will miss; updated when its text changes."""
+        wanted = []
+        for goal in missed:
+            slug = _UNSAFE.sub("_", goal.goal_id.lower()).strip("_")
+            issue_id = f"{self._prefix}{slug}_goal"
+            wanted.append(issue_id)
+            known = self._goals.get(issue_id)
+            if known is not None and known[1] == goal.placeholders:
+                continue
+            self._goals[issue_id] = (goal.goal_id, dict(goal.placeholders))
+            self._raised.add(issue_id)
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=GOAL_ISSUES[goal.kind],
+                translation_placeholders=goal.placeholders,
+            )
+        self._keep_only("_goal", wanted)
+        for issue_id in [i for i in self._goals if i not in wanted]:
+            del self._goals[issue_id]
+
+    @callback
     def clear_all(self) -> None:
         """Remove every issue of this site."""
         for issue_id in list(self._raised):
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
         self._raised.clear()
+        self._goals.clear()

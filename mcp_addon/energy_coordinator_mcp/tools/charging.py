@@ -31,7 +31,9 @@ from .spec import (
 )
 from .values import match_option, next_time
 
-MODES = ("off", "now", "minpv", "pv")
+MODES = ("off", "now", "minpv", "pv", "plan")
+#: `time` values of set_charge_target that remove the target time.
+CLEAR_WORDS = frozenset({"none", "clear", "no", "off"})
 
 START_CHARGING = ToolSpec(
     "start_charging",
@@ -51,7 +53,8 @@ STOP_CHARGING = ToolSpec(
 SET_CHARGE_MODE = ToolSpec(
     "set_charge_mode",
     "Set an EV's charge mode: off (pause), now (full speed), minpv "
-    "(minimum + solar), pv (solar only). Needs confirmation.",
+    "(minimum + solar), pv (solar only), plan (cheap/solar hours before the "
+    "target). Needs confirmation.",
     schema(
         {"loadpoint": LOADPOINT, "mode": string(enum=list(MODES)), **CONFIRM},
         ("loadpoint", "mode"),
@@ -60,8 +63,8 @@ SET_CHARGE_MODE = ToolSpec(
 )
 SET_CHARGE_TARGET = ToolSpec(
     "set_charge_target",
-    "Set an EV's target SoC (%) and/or ready-by time (HH:MM or ISO). "
-    "Needs confirmation.",
+    "Set an EV's target SoC (%) and/or ready-by time (HH:MM, ISO, or none to "
+    "clear). Needs confirmation.",
     schema(
         {
             "loadpoint": LOADPOINT,
@@ -286,7 +289,12 @@ class ChargingTools:
             changes.append(
                 ("number", entity_id, {"value": soc}, f"target SoC {soc:g} %")
             )
-        if args.get("time"):
+        if str(args.get("time") or "").strip().lower() in CLEAR_WORDS:
+            _, entity_id = self._setting(
+                lp_id, "clear_target_time", "clear-target-time button"
+            )
+            changes.append(("button", entity_id, {}, "no target time"))
+        elif args.get("time"):
             _, entity_id = self._setting(lp_id, "target_time", "target time")
             when = next_time(str(args["time"]), self.access.zone)
             changes.append(
@@ -300,8 +308,9 @@ class ChargingTools:
 
         async def run() -> Any:
             for domain, entity_id, data, _ in changes:
+                service = "press" if domain == "button" else "set_value"
                 await self.ha.call_service(
-                    domain, "set_value", data, target={"entity_id": entity_id}
+                    domain, service, data, target={"entity_id": entity_id}
                 )
             return {"done": f"{lp_id}: " + ", ".join(c[3] for c in changes)}
 

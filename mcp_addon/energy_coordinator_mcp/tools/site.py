@@ -2,8 +2,9 @@
 
 Owns `SiteTools`: `get_site_status` (the site in one answer, or with scope=home
 the whole home by area), `list_chargers` (all, one in detail, or the free ones),
-`get_plan`, `explain_decision` and `get_sessions`, each answered from the
-integration's response actions and HA's state mirror in short sentences with units.
+`get_plan` (the horizon plan: the integration's `get_plan` and `explain_plan`),
+`explain_decision` and `get_sessions`, each answered from the integration's
+response actions and HA's state mirror in short sentences with units.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 from energy_coordinator_mcp.ha_client import HAError
 from energy_coordinator_mcp.overview import home_overview
+from energy_coordinator_mcp.plan_view import plan_summary
 from energy_coordinator_mcp.site_view import (
     DOMAIN,
     FREE_STATES,
-    decision_summary,
     energy_line,
     ev_summary,
     loadpoint_power_kw,
@@ -63,7 +64,7 @@ LIST_CHARGERS = ToolSpec(
 )
 GET_PLAN = ToolSpec(
     "get_plan",
-    "What the coordinator will do per EV: mode, targets, current allocation.",
+    "The plan for the next hours: when each EV charges and why, battery, loads, cost.",
     schema({"loadpoint": string()}),
     READ,
 )
@@ -306,38 +307,19 @@ class SiteTools:
         return out
 
     async def get_plan(self, args: dict[str, Any]) -> Any:
-        """The planner's plan, else the controller's allocation and targets."""
-        zone = self.access.zone
+        """The horizon plan (`get_plan` and `explain_plan`) per EV and for the
+        battery and loads."""
         lp_id = self._resolve_loadpoint(args.get("loadpoint"))
-        if await self.ha.has_service(DOMAIN, "get_plan"):
-            data = {"loadpoint": lp_id} if lp_id else {}
-            return await self.ha.call_service(
-                DOMAIN, "get_plan", data, return_response=True
-            )
         status = await self.access.status()
-        decision = await self._decision(now=True) or {}
-        vehicles = (decision.get("actions") or {}).get("vehicles") or {}
-        plan = []
-        for key, lp in sorted((status.get("loadpoints") or {}).items()):
-            if lp_id is not None and key != lp_id:
-                continue
-            item = ev_summary(key, lp, zone)
-            item["limits"] = f"{lp.get('min_current_a')}-{lp.get('max_current_a')} A"
-            if key in vehicles:
-                item["now"] = vehicle_action_text(vehicles[key])
-            plan.append(item)
-        battery = (decision.get("actions") or {}).get("battery")
-        out: dict[str, Any] = {
-            "planner": "no horizon planner installed: this is the real-time "
-            "controller's current allocation and the targets it works towards",
-            "evs": plan,
-        }
-        if battery:
-            out["battery"] = f"{battery.get('mode')} {battery.get('power_kw')} kW"
-        reasons = decision_summary(decision, zone)
-        if reasons:
-            out["why"] = reasons["why"]
-        return out
+        plan = await self.ha.call_service(
+            DOMAIN, "get_plan", {"slots": False}, return_response=True
+        )
+        explained = await self.ha.call_service(
+            DOMAIN, "explain_plan", {}, return_response=True
+        )
+        if not isinstance(plan, dict) or not isinstance(explained, dict):
+            raise ToolError("the integration returned no plan")
+        return plan_summary(plan, explained, status, self.access.zone, lp_id)
 
     async def get_sessions(self, args: dict[str, Any]) -> Any:
         """Sessions from the integration's ledger, with totals."""
