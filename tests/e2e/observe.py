@@ -147,7 +147,9 @@ COMPILE_DELAY_S = 10
 
 def period_start(moment: datetime) -> datetime:
     """The start of the five-minute statistics period `moment` falls in."""
-    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+    return moment.replace(
+        minute=moment.minute - moment.minute % 5, second=0, microsecond=0
+    )
 
 
 async def statistics(
@@ -225,7 +227,9 @@ class LogLine:
         return f"{self.level} [{self.logger}] {self.message}"
 
 
-def log_records(text: str, levels: tuple[str, ...] = ("WARNING", "ERROR")) -> list[LogLine]:
+def log_records(
+    text: str, levels: tuple[str, ...] = ("WARNING", "ERROR")
+) -> list[LogLine]:
     """The records of HA's log text at these levels."""
     found = []
     for line in text.splitlines():
