@@ -17,13 +17,14 @@ asyncio's timers too) runs `rate` times faster than the real one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -186,6 +187,10 @@ class SharedFakeClock:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the anchor process (faketime then removes the shared memory)."""
         anchor = self._anchor
         if anchor is not None and anchor.poll() is None:
             assert anchor.stdin is not None
@@ -195,3 +200,61 @@ class SharedFakeClock:
             except subprocess.TimeoutExpired:
                 anchor.kill()
                 anchor.wait(5)
+
+
+#: What HA logs when its start-up did not finish (setups that ran out of time).
+STARTUP_FAILURES = ("Activating recovery mode", "Setup failed for")
+
+
+@contextlib.asynccontextmanager
+async def hass_on_fake_clock(
+    config_root: Path,
+    start_utc: datetime,
+    rate: float,
+    attempts: int = 3,
+    **options: Any,
+) -> AsyncIterator[tuple[HassProcess, SharedFakeClock]]:
+    """An onboarded `hass` (user `e2e`) on a fresh `SharedFakeClock`.
+
+    HA's start-up has time limits (five minutes for an integration's setup, on
+    its own clock): at a few hundred times the real speed they are a second or
+    two, which a busy machine can miss, and HA then starts in recovery mode.
+    Such a start is thrown away and tried again on a new clock (from
+    `start_utc` again), up to `attempts` times.
+    """
+    problem = ""
+    for attempt in range(attempts):
+        clock = SharedFakeClock(start_utc, rate).__enter__()
+        ha = HassProcess(
+            config_root / f"config-clock{attempt}",
+            username="e2e",
+            name="E2E",
+            env=clock.env,
+            **options,
+        )
+        try:
+            await ha.start(within=30)
+            await ha.onboard()
+            log = ha.log_path.read_text(encoding="utf-8", errors="replace")
+            problem = next(
+                (
+                    line
+                    for line in log.splitlines()
+                    if any(failure in line for failure in STARTUP_FAILURES)
+                ),
+                "",
+            )
+        except HassError as err:
+            problem = str(err)
+        if not problem:
+            break
+        print(f"hass on the fake clock, attempt {attempt + 1}: {problem[:300]}")
+        await ha.stop()
+        clock.close()
+    else:
+        pytest.fail(f"hass did not start cleanly on the fake clock: {problem}")
+    try:
+        yield ha, clock
+    finally:
+        await ha.stop()
+        clock.close()

@@ -32,7 +32,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,8 @@ from custom_components.energy_coordinator.site.planning import (
 from simulator.household import SOURCES as HOUSEHOLD_SOURCES
 from simulator.household import Household, HouseholdFeed
 
-from .conftest import MakeHass
 from .observe import number, wait_for
-from .stories import SharedFakeClock, ha_now, loadpoint_entities, options_step
+from .stories import ha_now, hass_on_fake_clock, loadpoint_entities, options_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -153,9 +151,10 @@ class ChargerProcess:
             await asyncio.wait_for(self._task, 5)
 
 
-async def test_evening_plan_charges_in_the_cheap_hours(make_hass: MakeHass) -> None:
-    with SharedFakeClock(START, RATE) as clock:
-        ha: HassProcess = await make_hass(env=clock.env)
+async def test_evening_plan_charges_in_the_cheap_hours(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    async with hass_on_fake_clock(tmp_path, START, RATE) as (ha, clock):
         assert ha.token is not None
         await ha.post(
             f"/api/states/{PRICE}",
@@ -346,6 +345,3 @@ def _timeline(states: list[dict[str, Any]]) -> str:
                 f"limit {s['limit_a']} session {s['session_wh']:.0f} Wh"
             )
     return "\n".join(lines)
-
-
-__all__ = ["time"]
