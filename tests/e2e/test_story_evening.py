@@ -3,7 +3,7 @@ cheap hours of the price curve and reaches its target, on an accelerated clock.
 
 Everything runs on one fake clock (libfaketime, `stories.SharedFakeClock`): a
 real `hass` and a simulated OCPP 1.6J charger in its own process
-(`story_charger.py`) both start at 20:15 local time (Europe/Amsterdam) on
+(`story_charger.py`) both start at 20:30 local time (Europe/Amsterdam) on
 3 December and run at 200x, so the night passes in about a minute and the
 charger's energy, its timestamps and the profiles' schedules follow the clock
 Home Assistant plans on. The household feed writes the grid meter (house + what
@@ -14,7 +14,10 @@ Nord Pool style attributes (`raw_today` / `raw_tomorrow`: 35 c/kWh 22-23 h,
 9 c/kWh 23-02 h, 21 c/kWh 02-07 h, 30 c/kWh otherwise), the site added through
 its config flow (its own loop every minute), the *Planning* options pointing at
 the price entity, and on the charger's loadpoint: charge mode `plan`, 80 %,
-07:00 tomorrow. At 22:00 a 60 kWh car at 50 % plugs in.
+07:00 tomorrow. At 22:00 a 60 kWh car at 50 % plugs in (on a slow machine the
+set-up may take longer than the 1 h 30 min of fake time it has; the car then
+plugs in when the site is ready, which must still be in the dear hour before
+23:00).
 
 Checked: the plan (`get_plan`) meets the goal by 07:00, every slot it charges
 in is a cheap one and it expects 80 %; `explain_plan` says why; the car draws
@@ -54,7 +57,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 TZ = ZoneInfo("Europe/Amsterdam")
 DAY = datetime(2026, 12, 3, tzinfo=TZ)  # a Thursday (CET, UTC+1)
-START = datetime(2026, 12, 3, 19, 15, tzinfo=UTC)  # 20:15 local
+START = datetime(2026, 12, 3, 19, 30, tzinfo=UTC)  # 20:30 local
 RATE = 200
 PLUG_AT = DAY.replace(hour=22)
 DEADLINE = DAY.replace(hour=7) + timedelta(days=1)
@@ -234,13 +237,14 @@ async def test_evening_plan_charges_in_the_cheap_hours(
                 },
             )
             ready_at = await ha_now(ha)
-            assert ready_at < PLUG_AT, (
-                f"set up only at {ready_at} (too slow a machine?)"
-            )
+            print(f"site set up at {ready_at:%H:%M} on the fake clock")
             charger.send("go")
             plugged = await wait_for(lambda: charger.first("plugged"), 30, "22:00")
             plugged_at = datetime.fromisoformat(plugged["at"])
-            assert plugged_at - PLUG_AT < timedelta(minutes=2)
+            latest = CHEAP[0] - timedelta(minutes=15)
+            assert PLUG_AT - timedelta(minutes=1) <= plugged_at < latest, (
+                f"plugged in at {plugged_at}"
+            )
 
             # The plan once the car is in (a re-plan on plug-in, SoC known).
             async def plan_with_goal() -> dict[str, Any] | None:
@@ -256,11 +260,17 @@ async def test_evening_plan_charges_in_the_cheap_hours(
 
             # The night.
             def done() -> bool:
+                """02:00 (the cheap hours are over), or half an hour at 80 %."""
                 states = charger.states()
                 if not states:
                     return False
                 at = datetime.fromisoformat(states[-1]["at"])
-                return at >= CHEAP[1] or at >= DEADLINE
+                full = next((s for s in states if s["soc"] >= TARGET - 0.01), None)
+                if full is not None:
+                    since = at - datetime.fromisoformat(full["at"])
+                    if since >= timedelta(minutes=30):
+                        return True
+                return at >= CHEAP[1]
 
             await wait_for(done, 120, "the night to pass")
             states_ha = {s["entity_id"]: s for s in await ha.states("sensor.")}
