@@ -64,7 +64,8 @@ LIST_CHARGERS = ToolSpec(
 )
 GET_PLAN = ToolSpec(
     "get_plan",
-    "The plan for the coming hours: when each EV charges and why, battery, loads, cost.",
+    "The plan for the coming hours: when each EV charges and why, battery, "
+    "loads, cost.",
     schema({"loadpoint": string()}),
     READ,
 )
