@@ -2,7 +2,8 @@
 
 Owns the config entry lifecycle: the central system (`central_system`, kept running
 across a reload that changed only coordination options), the site and its horizon
-planner, forwarding the entity platforms, and registering the actions.
+planner, forwarding the entity platforms, and registering the actions and (once per
+HA run) the Lovelace cards (`cards`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .blueprint import async_install_blueprint
+from .cards import async_setup_cards
 from .central_system import (
     async_keep_running,
     async_setup_parking,
@@ -58,8 +60,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions and its Lovelace cards."""
     async_setup_parking(hass)
+    async_setup_cards(hass)
     async_setup_services(hass)
     async_setup_site_services(hass)
     async_setup_plan_services(hass)

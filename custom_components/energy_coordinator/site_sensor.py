@@ -1,7 +1,8 @@
 """Sensor entities of the site, its solar, battery and house parts, and the EVs.
 
 Site: grid power, surplus power, coordinator status (what the last coordination did,
-with its explanation, codes and actions as attributes) and the last decision's time.
+with its explanation, codes and actions as attributes, and each EV loadpoint with
+why it is or is not charging: `loadpoint_status`) and the last decision's time.
 Solar: power and energy today. Home battery: SoC, power (positive = charging) and the
 commanded power. House load: consumption (measured, or derived from PV, grid,
 battery and EV power) and the power of the flexible loads shed. EV loadpoint:
@@ -70,6 +71,8 @@ from .const import (
 )
 from .csms.model import ChargerState, ConnectorState
 from .energy import Code, Decision, house_estimate, surplus_estimate
+from .entity_index import EntityIndex
+from .loadpoint_status import loadpoint_status
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
 from .site.readings import number, power_w
@@ -89,6 +92,8 @@ MAX_STATE_LENGTH = 255
 #: Sentences of the explanation the status sensor carries (a garage has thousands;
 #: `get_status` and `coordinate` return all of them).
 MAX_STATUS_REASONS = 20
+
+COORDINATOR_STATUS = "coordinator_status"
 
 #: Explanation codes that report something the coordinator did (or held back).
 _ACTION_PREFIXES = ("ev.", "battery.", "load.", "grid.over_limit")
@@ -250,7 +255,7 @@ SITE_SENSORS: tuple[SiteSensorEntityDescription, ...] = (
         value_fn=lambda site: rounded(surplus_w(site)),
     ),
     SiteSensorEntityDescription(
-        key="coordinator_status",
+        key=COORDINATOR_STATUS,
         translation_key="coordinator_status",
         part=SITE,
         device_class=SensorDeviceClass.ENUM,
@@ -411,7 +416,9 @@ def async_setup_site_sensors(
     site = entry.runtime_data.site
     parts = async_ensure_site_devices(hass, entry)
     entities: list[SensorEntity] = [
-        SiteSensorEntity(site, description)
+        CoordinatorStatusSensor(site, description, entry.runtime_data.entities)
+        if description.key == COORDINATOR_STATUS
+        else SiteSensorEntity(site, description)
         for description in SITE_SENSORS
         if description.part in parts and description.exists_fn(site)
     ]
@@ -448,6 +455,8 @@ class SiteSensorEntity(SiteEntity, SensorEntity):
             "vehicles",
             "charging",
             "errors",
+            "loadpoints",
+            "loadpoints_total",
         }
     )
 
@@ -487,6 +496,31 @@ class SiteSensorEntity(SiteEntity, SensorEntity):
     def shown(self) -> Any:
         """The value and the attributes."""
         return (self.native_value, self.extra_state_attributes)
+
+
+class CoordinatorStatusSensor(SiteSensorEntity):
+    """What the coordinator does, and each EV loadpoint and why (for the cards)."""
+
+    def __init__(
+        self,
+        site: SiteCoordinator,
+        description: SiteSensorEntityDescription,
+        index: EntityIndex,
+    ) -> None:
+        """Bind the sensor to the site and its entity index."""
+        super().__init__(site, description)
+        self._entity_index = index
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The decision's details, then the loadpoints (`loadpoint_status`)."""
+        attributes = super().extra_state_attributes
+        if not attributes:
+            return attributes
+        listed, total = loadpoint_status(
+            self.hass, self.site.entry_id, self.site, self._entity_index
+        )
+        return {**attributes, "loadpoints": listed, "loadpoints_total": total}
 
 
 @dataclass
