@@ -342,11 +342,31 @@ async def browser_page(
         try:
             page = context.pages[0] if context.pages else await context.new_page()
             page.set_default_timeout(30_000)
+            # What the browser's console would show a person who looked.
+            console: list[str] = []
+            page.on(
+                "console",
+                lambda msg: console.append(f"{msg.type}: {msg.text}")
+                if msg.type in ("error", "warning")
+                else None,
+            )
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            await page.add_init_script(
+                "window.addEventListener('unhandledrejection', (e) => console.error("
+                "'unhandled rejection: ' + ((e.reason && e.reason.stack) || e.reason)"
+                "));"
+            )
+            page.on(
+                "requestfailed",
+                lambda req: console.append(f"request failed: {req.url} {req.failure}"),
+            )
+            page.console = console
             yield page
             report = getattr(request.node, "report_call", None)
             if report is not None and report.failed:
                 # What the page looked like when the test failed.
                 await page.screenshot(path=str(tmp_path / "failure.png"))
+                (tmp_path / "console.txt").write_text("\n".join(console))
         finally:
             await context.close()
 

@@ -241,3 +241,125 @@ async def test_options_menu(
     lines = set(text.splitlines())
     missing = [entry for entry in entries if entry not in lines]
     assert not missing, f"menu entries not shown: {missing}"
+
+
+# The dashboard with the integration's cards ------------------------------------
+#: The custom elements of custom_components/energy_coordinator/frontend/.
+PLAN_CARD = "energy-coordinator-plan-card"
+FLOW_CARD = "energy-coordinator-flow-card"
+
+CARD_REPORT_JS = """
+(tag) => [...document.querySelectorAll("*")].length >= 0 && (() => {
+  const found = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.tagName.toLowerCase() === tag) found.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return found.map((el) => ({
+    text: el.shadowRoot ? el.shadowRoot.textContent : "",
+    svg: el.shadowRoot ? el.shadowRoot.querySelectorAll("svg").length : 0,
+    warnings: el.shadowRoot
+      ? [...el.shadowRoot.querySelectorAll(".warn")].map((w) => w.textContent)
+      : [],
+  }));
+})()
+"""
+
+
+DIAG_JS = """async () => {
+  const entries = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('energy_coordinator'))
+    .map(e => [e.name, e.responseStatus, e.transferSize, e.duration, e.initiatorType]);
+  const api = typeof globalThis.EnergyCoordinatorCards;
+  const defined = !!customElements.get('energy-coordinator-plan-card');
+  const scripts = [...document.scripts].map(s => s.src || s.textContent.slice(0, 120));
+  let again;
+  try {
+    await import(entries.length ? entries[0][0] : '/energy_coordinator/energy-coordinator-cards.js');
+    again = [typeof globalThis.EnergyCoordinatorCards, !!customElements.get('energy-coordinator-plan-card')];
+  } catch (e) { again = 'ERR ' + e; }
+  return {entries, api, defined, again, scripts};
+}"""
+
+
+async def site_dashboard(site: Site) -> str:
+    """A storage-mode dashboard with both cards, as a person builds it; its path."""
+    dashboards = await site.ws("lovelace/dashboards/list")
+    if not any(d["url_path"] == DASHBOARD_PATH for d in dashboards):
+        await site.ws(
+            "lovelace/dashboards/create",
+            url_path=DASHBOARD_PATH,
+            title="Energy site",
+            icon="mdi:ev-station",
+            show_in_sidebar=True,
+            require_admin=False,
+            mode="storage",
+        )
+    registry = await site.ws("config/entity_registry/list")
+    ours = {
+        e["translation_key"]: e["entity_id"]
+        for e in registry
+        if e["platform"] == DOMAIN and e["entity_id"].startswith("sensor.")
+    }
+    charge_modes = sorted(
+        e["entity_id"]
+        for e in registry
+        if e["platform"] == DOMAIN and e["translation_key"] == "charge_mode"
+    )
+    await site.ws(
+        "lovelace/config/save",
+        url_path=DASHBOARD_PATH,
+        config={
+            "title": "Energy site",
+            "views": [
+                {
+                    "title": "Site",
+                    "path": "site",
+                    "cards": [
+                        {"type": f"custom:{PLAN_CARD}", "entity": ours["plan"]},
+                        {
+                            "type": f"custom:{FLOW_CARD}",
+                            "entity": ours["coordinator_status"],
+                        },
+                        {
+                            "type": "entities",
+                            "title": "EVs",
+                            "entities": charge_modes,
+                        },
+                    ],
+                }
+            ],
+        },
+    )
+    return f"/{DASHBOARD_PATH}/site"
+
+
+async def test_dashboard_with_plan_card(
+    site: Site, browser_page: Any, viewport: str, tmp_path: Path
+) -> None:
+    """The plan card draws the plan and the flow card names each charger."""
+    page = browser_page
+    path = await site_dashboard(site)
+    chargers = [d["name_by_user"] or d["name"] for d in site.demo.devices["charger"]]
+    await page.goto(await site.login_url(path))
+    try:
+        await page.locator(PLAN_CARD).locator("svg").first.wait_for()
+    except Exception:
+        print("DIAG", await page.evaluate(DIAG_JS))
+        raise
+    for name in chargers:
+        await page.locator(FLOW_CARD).get_by_text(name).first.wait_for()
+    await check_page(page, "dashboard", viewport, tmp_path)
+    plan = await page.evaluate(CARD_REPORT_JS, PLAN_CARD)
+    flow = await page.evaluate(CARD_REPORT_JS, FLOW_CARD)
+    assert len(plan) == 1 and len(flow) == 1, (plan, flow)
+    assert "Energy plan" in plan[0]["text"]
+    assert plan[0]["svg"] >= 1, plan
+    assert not plan[0]["warnings"] and not flow[0]["warnings"], (plan, flow)
+    for name in chargers:
+        assert name in flow[0]["text"], (name, flow[0]["text"][:2000])
+    # The charger's name, never its protocol id with a connector number.
+    assert not re.search(r"demo-00\d/\d", flow[0]["text"]), flow[0]["text"][:2000]
