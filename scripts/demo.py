@@ -169,6 +169,81 @@ def link_feed(
     )
 
 
+#: The demo's dashboard (storage mode): both cards, the site and each EV.
+DASHBOARD_PATH = "energy-coordinator"
+
+
+async def add_dashboard(
+    ha: HassProcess, entry_id: str, chargers: int, wait_s: float = 30.0
+) -> str:
+    """A dashboard with the power-flow and plan cards and entity cards; its URL.
+
+    Waits (at most `wait_s`) for the chargers' EV entities so each EV gets its card.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        entities = await ha.ws_command("config/entity_registry/list")
+        states = {s["entity_id"] for s in await ha.ws_command("get_states")}
+        by_unique = {
+            e["unique_id"]: e["entity_id"]
+            for e in entities
+            if e.get("config_entry_id") == entry_id and e["entity_id"] in states
+        }
+        modes = sorted(
+            u for u in by_unique if re.fullmatch(rf"{entry_id}_loadpoint_.+_mode", u)
+        )
+        if len(modes) >= chargers or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    site_keys = (
+        "coordinator_status",
+        "plan",
+        "grid_power",
+        "surplus_power",
+        "solar_power",
+        "solar_energy_today",
+        "battery_soc",
+        "battery_power",
+        "house_power",
+        "grid_limit",
+    )
+    site = [
+        by_unique[f"{entry_id}_{k}"]
+        for k in site_keys
+        if f"{entry_id}_{k}" in by_unique
+    ]
+    cards: list[dict[str, Any]] = [
+        {"type": "custom:energy-coordinator-flow-card"},
+        {"type": "custom:energy-coordinator-plan-card", "hours": 48},
+        {"type": "entities", "title": "Site", "entities": site},
+    ]
+    for mode in modes:
+        prefix = mode.removesuffix("charge_mode")
+        keys = ("charge_mode", "target_soc", "target_time", "vehicle_soc", "phases")
+        ev = [by_unique[prefix + k] for k in keys if prefix + k in by_unique]
+        charger, _, connector = (
+            prefix.removeprefix(f"{entry_id}_loadpoint_").rstrip("_").rpartition("_")
+        )
+        name = charger if connector == "1" else f"{charger}/{connector}"
+        cards.append({"type": "entities", "title": f"EV {name}", "entities": ev})
+    with contextlib.suppress(HassError):  # it exists after a restart of the demo
+        await ha.ws_command(
+            "lovelace/dashboards/create",
+            url_path=DASHBOARD_PATH,
+            title="Energy Coordinator",
+            icon="mdi:home-lightning-bolt",
+            mode="storage",
+            show_in_sidebar=True,
+            require_admin=False,
+        )
+    config = {
+        "title": "Energy Coordinator",
+        "views": [{"title": "Site", "path": "site", "cards": cards}],
+    }
+    await ha.ws_command("lovelace/config/save", url_path=DASHBOARD_PATH, config=config)
+    return f"{ha.url}/{DASHBOARD_PATH}/site"
+
+
 def household_line(feed: HouseholdFeed) -> str:
     """The household right now, in a few words."""
     home = feed.household
@@ -288,6 +363,9 @@ async def run(args: argparse.Namespace) -> int:
             + "\nCtrl-C stops everything.\n",
             flush=True,
         )
+        chargers = 0 if simulators is None else args.chargers
+        url = await add_dashboard(ha, entry["entry_id"], chargers)
+        print(f"  dashboard       {url}  (plan and power-flow cards)", flush=True)
         addon = await _start_addon(demo_dir, args.mcp_port)
         return await watch(ha, entry["entry_id"], simulators, stop, feed)
     except HassError as err:

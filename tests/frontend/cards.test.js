@@ -129,11 +129,26 @@ check(() => {
   // Power axis up to the EV's 11 kW (rounded up to 20); PV is all zero at night.
   assert.equal(geometry.power.max, 20);
   assert.equal(geometry.power.pvArea, "");
+  // The EVs' total as an area: 11 kW of 20 from 01:00 (x=142) to 03:00 (x=214), then 5 kW.
+  const y11 = 54.5; // 104 - 11 / 20 * 90
+  assert.ok(geometry.power.evArea.startsWith("M34,104L34,104"), geometry.power.evArea.slice(0, 30));
+  assert.ok(geometry.power.evArea.includes(`L142,${y11}L151,${y11}`), geometry.power.evArea);
+  assert.ok(geometry.power.evArea.endsWith("L322,104Z"));
   // The price step line starts at the first slot's price (the top: 0.30 is the max).
   assert.ok(geometry.price.path.startsWith(`M34,${geometry.price.top}L43,${geometry.price.top}`), geometry.price.path.slice(0, 40));
   assert.equal(geometry.price.max, 0.3);
   // The battery's SoC: 50 % at the end of the first slot.
   assert.ok(geometry.soc.path.startsWith(`M43,${(geometry.soc.top + geometry.soc.bottom) / 2}`), geometry.soc.path.slice(0, 30));
+});
+check(() => {
+  // A plan without real prices (no price source): no price panel, the SoC moves up.
+  const nominal = api.planFromResponse({ ...sample, currency: null, expected_cost: null });
+  const g = api.planGeometry(nominal, { width: 360, now, hours: 48 });
+  assert.equal(g.price.shown, false);
+  assert.equal(g.price.path, "");
+  assert.equal(g.soc.top, g.power.bottom + 18);
+  assert.doesNotMatch(api.renderPlanSvg(g), /class="price"/);
+  assert.equal(geometry.price.shown, true);
 });
 check(() => {
   // A shorter window cuts blocks and the axis; the target is then outside too.
@@ -240,7 +255,48 @@ hass.callWS = async (msg) => {
   if (msg.service === "get_plan") return { context: {}, response: sample };
   return { context: {}, response: { language: "en", summary: "Expected cost 1.20 EUR.", reasons: [{ code: "plan_summary", subject: "site", message: "Expected cost 1.20 EUR." }] } };
 };
+// In HA's frontend the app replaces window.customElements (a scoped registry) when
+// it starts; loaded before that, the cards wait for HA's root element and define
+// themselves in the registry in place then.
+function registry() {
+  const defs = new Map();
+  const waiting = new Map();
+  return {
+    defs,
+    define(name, cls) {
+      if (defs.has(name)) throw new Error(`${name} defined twice`);
+      defs.set(name, cls);
+      (waiting.get(name) || []).forEach((resolve) => resolve(cls));
+    },
+    get: (name) => defs.get(name),
+    whenDefined(name) {
+      if (defs.has(name)) return Promise.resolve(defs.get(name));
+      return new Promise((resolve) => waiting.set(name, [...(waiting.get(name) || []), resolve]));
+    },
+  };
+}
+async function early() {
+  const native = registry();
+  const win = { customElements: native };
+  const ctx = { window: win, HTMLElement: FakeElement, customElements: native, Intl, Date, console, setTimeout, clearTimeout };
+  ctx.globalThis = ctx;
+  vm.createContext(ctx);
+  vm.runInContext(source, ctx, { filename: cardsPath });
+  assert.equal(native.get("energy-coordinator-plan-card"), undefined);
+  assert.equal(win.customCards.length, 2); // in the picker list at once
+  const scoped = registry();
+  win.customElements = scoped; // HA's app starts
+  scoped.define("home-assistant", class {});
+  native.define("home-assistant", class {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.ok(scoped.get("energy-coordinator-plan-card"));
+  assert.ok(scoped.get("energy-coordinator-flow-card"));
+  assert.equal(native.get("energy-coordinator-plan-card"), undefined);
+  checks += 1;
+}
+
 (async () => {
+  await early();
   const card = new Plan();
   card.setConfig({ type: "custom:energy-coordinator-plan-card" });
   card.hass = hass;

@@ -301,10 +301,16 @@
       ? `M${x(t0)},${power.bottom}${pvLine.replace(/^M/, "L")}L${x(lastEnd)},${power.bottom}Z`
       : "";
     const loadLine = stepPath(series.load, py);
+    // `shown` is the first slots (times ascend): evTotal[i] is slot i's.
+    const evLine = stepPath(series.times.map((_, i) => (i < evTotal.length ? evTotal[i] : 0)), py);
+    const evArea = evTotal.some((v) => v > KW_EPS)
+      ? `M${x(t0)},${power.bottom}${evLine.replace(/^M/, "L")}L${x(lastEnd)},${power.bottom}Z`
+      : "";
 
-    // Prices: a step line on its own scale.
-    const price = { top: 122, bottom: 170 };
-    const priceValues = shown.map((i) => series.importPrice[i]).filter((v) => v != null);
+    // Prices: a step line on its own scale (none when the plan has no real prices).
+    const priced = o.priced !== undefined ? !!o.priced : series.meta.currency != null;
+    const price = { top: 122, bottom: 170, shown: priced };
+    const priceValues = priced ? shown.map((i) => series.importPrice[i]).filter((v) => v != null) : [];
     const pMin = priceValues.length ? Math.min(0, ...priceValues) : 0;
     const pMax = priceValues.length ? Math.max(...priceValues) : 1;
     price.min = pMin;
@@ -314,7 +320,7 @@
 
     // Battery SoC (0-100 %), when the site has a battery.
     const hasSoc = shown.some((i) => series.soc[i] != null);
-    let y = price.bottom + 14;
+    let y = priced ? price.bottom + 18 : power.bottom + 18;
     let soc = null;
     if (hasSoc) {
       soc = { top: y, bottom: y + 44 };
@@ -387,7 +393,7 @@
       t1,
       axisY: y + 2,
       nowX,
-      power: { ...power, pvArea, pvLine, loadLine },
+      power: { ...power, pvArea, pvLine, loadLine, evArea },
       price: { ...price, path: pricePath },
       soc,
       ev,
@@ -406,17 +412,21 @@
     parts.push(`<svg class="plan" viewBox="0 0 ${g.width} ${g.height}" role="img" aria-label="${escapeHtml(l.aria || "Energy plan")}" xmlns="http://www.w3.org/2000/svg">`);
     const grid = (top, bottom) => `<line class="frame" x1="${g.left}" x2="${g.right}" y1="${bottom}" y2="${bottom}"/>`;
     // Power panel
-    parts.push(`<text class="axis" x="2" y="${g.power.top - 4}">kW</text>`);
     parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.top + 4}" text-anchor="end">${escapeHtml(fmtNumber(g.power.max, g.power.max < 10 ? 1 : 0))}</text>`);
+    parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.top + 15}" text-anchor="end">kW</text>`);
+    parts.push(`<text class="axis" x="${g.left - 4}" y="${g.power.bottom}" text-anchor="end">0</text>`);
     parts.push(grid(g.power.top, g.power.bottom));
+    if (g.power.evArea) parts.push(`<path class="ev-area" d="${g.power.evArea}"/>`);
     if (g.power.pvArea) parts.push(`<path class="pv" d="${g.power.pvArea}"/>`);
     if (g.power.loadLine) parts.push(`<path class="load" d="${g.power.loadLine}"/>`);
     // Price panel
-    parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.top + 4}">${escapeHtml(fmtNumber(g.price.max, 2))}</text>`);
-    parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.bottom}">${escapeHtml(fmtNumber(g.price.min, 2))}</text>`);
-    parts.push(`<text class="axis" x="2" y="${g.price.top + 4}">${escapeHtml(l.price || "Price")}</text>`);
-    parts.push(grid(g.price.top, g.price.bottom));
-    if (g.price.path) parts.push(`<path class="price" d="${g.price.path}"/>`);
+    if (g.price.shown) {
+      parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.top + 4}">${escapeHtml(fmtNumber(g.price.max, 2))}</text>`);
+      parts.push(`<text class="axis" x="${g.right + 4}" y="${g.price.bottom}">${escapeHtml(fmtNumber(g.price.min, 2))}</text>`);
+      parts.push(`<text class="axis" x="2" y="${g.price.top + 4}">${escapeHtml(l.price || "Price")}</text>`);
+      parts.push(grid(g.price.top, g.price.bottom));
+      if (g.price.path) parts.push(`<path class="price" d="${g.price.path}"/>`);
+    }
     // SoC panel
     if (g.soc) {
       parts.push(`<text class="axis" x="2" y="${g.soc.top + 4}">${escapeHtml(l.battery || "Battery")}</text>`);
@@ -519,7 +529,7 @@
         sub = n.soc == null ? "" : `${n.soc} %`;
         if (n.direction !== "none" && n.signed != null) sub += n.signed > 0 ? " ↑" : " ↓";
       }
-      if (kind === "ev") sub = n.charging ? "charging" : "not charging";
+      if (kind === "ev") sub = n.charging ? "charging" : "";
       parts.push(`<g class="node ${kind} ${n.direction}"><circle cx="${n.x}" cy="${n.y}" r="27"/>`);
       parts.push(`<path class="icon" transform="translate(${n.x - 9},${n.y - 22}) scale(0.75)" d="${FLOW_ICONS[kind]}"/>`);
       parts.push(`<text class="value" x="${n.x}" y="${n.y + 8}" text-anchor="middle">${escapeHtml(value)}</text>`);
@@ -625,21 +635,22 @@
     ha-card { padding: 12px 12px 14px; color: var(--primary-text-color); background: var(--ha-card-background, var(--card-background-color, #fff)); }
     .title { font-size: 1.15rem; font-weight: 500; margin: 0 0 6px; line-height: 1.3; }
     svg { width: 100%; height: auto; display: block; overflow: visible; font-family: var(--paper-font-body1_-_font-family, inherit); }
-    .axis { fill: var(--secondary-text-color); font-size: 10px; }
-    .lane { fill: var(--primary-text-color); font-size: 10.5px; font-weight: 500; }
+    .axis { fill: var(--secondary-text-color); font-size: 11px; }
+    .lane { fill: var(--primary-text-color); font-size: 11.5px; font-weight: 500; }
     .frame { stroke: var(--divider-color, rgba(127,127,127,.3)); stroke-width: 1; }
     .tick { stroke: var(--divider-color, rgba(127,127,127,.25)); stroke-width: .7; stroke-dasharray: 2 3; }
     .tick.midnight { stroke-dasharray: none; }
-    .pv { fill: var(--energy-solar-color, #ff9800); fill-opacity: .35; stroke: var(--energy-solar-color, #ff9800); stroke-width: 1.2; }
-    .load { fill: none; stroke: var(--energy-non-fossil-color, var(--secondary-text-color)); stroke-width: 1.4; }
-    .price { fill: none; stroke: var(--energy-grid-consumption-color, #488fc2); stroke-width: 1.6; }
-    .soc { fill: none; stroke: var(--energy-battery-out-color, #4db6ac); stroke-width: 1.8; }
-    .ev { fill: var(--primary-color, #03a9f4); }
-    .target { stroke: var(--success-color, #43a047); fill: var(--success-color, #43a047); stroke-width: 1.4; }
-    .target.missed { stroke: var(--warning-color, #ffa600); fill: var(--warning-color, #ffa600); }
-    .target.label { stroke: none; font-size: 10px; font-weight: 500; }
-    .now { stroke: var(--error-color, #db4437); stroke-width: 1.4; }
-    .now-label { fill: var(--error-color, #db4437); font-size: 10px; }
+    svg.plan .pv { fill: var(--energy-solar-color, #ff9800); fill-opacity: .35; stroke: var(--energy-solar-color, #ff9800); stroke-width: 1.2; }
+    svg.plan .ev-area { fill: var(--primary-color, #03a9f4); fill-opacity: .25; stroke: none; }
+    svg.plan .load { fill: none; stroke: var(--energy-non-fossil-color, var(--secondary-text-color)); stroke-width: 1.6; }
+    svg.plan .price { fill: none; stroke: var(--energy-grid-consumption-color, #488fc2); stroke-width: 1.6; }
+    svg.plan .soc { fill: none; stroke: var(--energy-battery-out-color, #4db6ac); stroke-width: 1.8; }
+    svg.plan .ev { fill: var(--primary-color, #03a9f4); }
+    svg.plan .target { stroke: var(--success-color, #43a047); fill: var(--success-color, #43a047); stroke-width: 1.4; }
+    svg.plan .target.missed { stroke: var(--warning-color, #ffa600); fill: var(--warning-color, #ffa600); }
+    svg.plan .target.label { stroke: none; font-size: 11px; font-weight: 500; }
+    svg.plan .now { stroke: var(--error-color, #db4437); stroke-width: 1.4; }
+    svg.plan .now-label { fill: var(--error-color, #db4437); font-size: 11px; }
     .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: .8rem; color: var(--secondary-text-color); margin: 6px 0 2px; }
     .legend i { display: inline-block; width: 12px; height: 4px; border-radius: 2px; margin-right: 4px; vertical-align: middle; }
     .facts { font-size: .85rem; color: var(--secondary-text-color); margin: 4px 0; }
@@ -820,13 +831,16 @@
       } else {
         const geometry = planGeometry(series, { width: 360, now: Date.now(), hours: config.hours, names, ...this._clock() });
         body += renderPlanSvg(geometry);
-        body += `<div class="legend"><span><i style="background:var(--energy-grid-consumption-color,#488fc2)"></i>Price</span><span><i style="background:var(--energy-solar-color,#ff9800)"></i>Solar</span><span><i style="background:var(--energy-non-fossil-color,var(--secondary-text-color))"></i>House</span>${geometry.soc ? '<span><i style="background:var(--energy-battery-out-color,#4db6ac)"></i>Battery SoC</span>' : ""}${geometry.ev.length ? '<span><i style="background:var(--primary-color,#03a9f4)"></i>EV charging</span>' : ""}</div>`;
+        body += `<div class="legend">${geometry.price.shown ? '<span><i style="background:var(--energy-grid-consumption-color,#488fc2)"></i>Price</span>' : ""}<span><i style="background:var(--energy-solar-color,#ff9800)"></i>Solar</span><span><i style="background:var(--energy-non-fossil-color,var(--secondary-text-color))"></i>House</span>${geometry.soc ? '<span><i style="background:var(--energy-battery-out-color,#4db6ac)"></i>Battery SoC</span>' : ""}${geometry.ev.length ? '<span><i style="background:var(--primary-color,#03a9f4)"></i>EV charging</span>' : ""}</div>`;
         const m = series.meta;
         const facts = [];
         if (m.expectedCost != null) facts.push(`Expected cost ${fmtNumber(m.expectedCost, 2)} ${m.currency || ""}`.trim());
         if (m.expectedPvKwh != null) facts.push(`solar ${fmtNumber(m.expectedPvKwh, 1)} kWh`);
         if (m.selfConsumptionPct != null) facts.push(`${fmtNumber(m.selfConsumptionPct, 0)} % used at home`);
         if (facts.length) body += `<div class="facts">${escapeHtml(facts.join(" · "))}</div>`;
+        if (!geometry.ev.length) {
+          body += `<div class="note">${escapeHtml("No EV in the plan: give a plugged-in EV a target (SoC and time) or the plan mode.")}</div>`;
+        }
       }
       if (statusState) {
         const summary = statusState.attributes.summary;
@@ -958,11 +972,31 @@
   };
   globalThis.EnergyCoordinatorCards = api;
 
-  if (typeof customElements !== "undefined") {
-    if (!customElements.get(PLAN_CARD)) customElements.define(PLAN_CARD, EnergyCoordinatorPlanCard);
-    if (!customElements.get(FLOW_CARD)) customElements.define(FLOW_CARD, EnergyCoordinatorFlowCard);
-  }
   const target = typeof window !== "undefined" ? window : globalThis;
+
+  /** Define both cards in the registry in place now (HA's or the browser's). */
+  function defineCards() {
+    const registry = target.customElements || (typeof customElements !== "undefined" ? customElements : null);
+    if (!registry) return;
+    if (!registry.get(PLAN_CARD)) registry.define(PLAN_CARD, EnergyCoordinatorPlanCard);
+    if (!registry.get(FLOW_CARD)) registry.define(FLOW_CARD, EnergyCoordinatorFlowCard);
+  }
+
+  // HA's frontend loads this file (an extra module) next to its own app, which
+  // replaces window.customElements with a scoped registry when it starts: an
+  // element defined before that is unknown to Lovelace ("Custom element doesn't
+  // exist"). So wait for HA's own root element (the app's registry is in place
+  // then), or the cast receiver's, or at most 10 s.
+  const early = target.customElements;
+  if (early && typeof early.whenDefined === "function" && !early.get("home-assistant") && !early.get("hc-main")) {
+    Promise.race([
+      early.whenDefined("home-assistant"),
+      early.whenDefined("hc-main"),
+      new Promise((resolve) => setTimeout(resolve, 10000)),
+    ]).then(defineCards);
+  } else {
+    defineCards();
+  }
   target.customCards = target.customCards || [];
   const cards = [
     {
