@@ -22,7 +22,9 @@ desktop ones (and the phone dashboard) also replace README's docs/screenshots/.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,8 @@ DOC_NAMES = {
     ("dashboard", "desktop"): "dashboard.png",
     ("dashboard", "phone"): "dashboard-phone.png",
 }
-DASHBOARD_PATH = "energy-site"
+#: The demo's dashboard (scripts/demo.py).
+DASHBOARD_PATH = "energy-coordinator"
 
 
 def screenshot_name(what: str, viewport: str) -> str:
@@ -248,8 +251,9 @@ async def test_options_menu(
 PLAN_CARD = "energy-coordinator-plan-card"
 FLOW_CARD = "energy-coordinator-flow-card"
 
+#: Each card's own text (its shadow root, styles left out), drawings and warnings.
 CARD_REPORT_JS = """
-(tag) => [...document.querySelectorAll("*")].length >= 0 && (() => {
+(tag) => {
   const found = [];
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
@@ -258,83 +262,38 @@ CARD_REPORT_JS = """
     }
   };
   walk(document);
+  const text = (root) => {
+    const parts = [];
+    const it = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (it.nextNode()) {
+      const node = it.currentNode;
+      if (node.parentElement?.tagName !== "STYLE") parts.push(node.data);
+    }
+    return parts.join(" ");
+  };
   return found.map((el) => ({
-    text: el.shadowRoot ? el.shadowRoot.textContent : "",
+    text: el.shadowRoot ? text(el.shadowRoot) : "",
     svg: el.shadowRoot ? el.shadowRoot.querySelectorAll("svg").length : 0,
     warnings: el.shadowRoot
       ? [...el.shadowRoot.querySelectorAll(".warn")].map((w) => w.textContent)
       : [],
   }));
-})()
+}
 """
 
 
-DIAG_JS = """async () => {
-  const entries = performance.getEntriesByType('resource')
-    .filter(e => e.name.includes('energy_coordinator'))
-    .map(e => [e.name, e.responseStatus, e.transferSize, e.duration, e.initiatorType]);
-  const api = typeof globalThis.EnergyCoordinatorCards;
-  const defined = !!customElements.get('energy-coordinator-plan-card');
-  const scripts = [...document.scripts].map(s => s.src || s.textContent.slice(0, 120));
-  let again;
-  try {
-    await import(entries.length ? entries[0][0] : '/energy_coordinator/energy-coordinator-cards.js');
-    again = [typeof globalThis.EnergyCoordinatorCards, !!customElements.get('energy-coordinator-plan-card')];
-  } catch (e) { again = 'ERR ' + e; }
-  return {entries, api, defined, again, scripts};
-}"""
-
-
-async def site_dashboard(site: Site) -> str:
-    """A storage-mode dashboard with both cards, as a person builds it; its path."""
-    dashboards = await site.ws("lovelace/dashboards/list")
-    if not any(d["url_path"] == DASHBOARD_PATH for d in dashboards):
-        await site.ws(
-            "lovelace/dashboards/create",
-            url_path=DASHBOARD_PATH,
-            title="Energy site",
-            icon="mdi:ev-station",
-            show_in_sidebar=True,
-            require_admin=False,
-            mode="storage",
-        )
-    registry = await site.ws("config/entity_registry/list")
-    ours = {
-        e["translation_key"]: e["entity_id"]
-        for e in registry
-        if e["platform"] == DOMAIN and e["entity_id"].startswith("sensor.")
-    }
-    charge_modes = sorted(
-        e["entity_id"]
-        for e in registry
-        if e["platform"] == DOMAIN and e["translation_key"] == "charge_mode"
-    )
-    await site.ws(
-        "lovelace/config/save",
-        url_path=DASHBOARD_PATH,
-        config={
-            "title": "Energy site",
-            "views": [
-                {
-                    "title": "Site",
-                    "path": "site",
-                    "cards": [
-                        {"type": f"custom:{PLAN_CARD}", "entity": ours["plan"]},
-                        {
-                            "type": f"custom:{FLOW_CARD}",
-                            "entity": ours["coordinator_status"],
-                        },
-                        {
-                            "type": "entities",
-                            "title": "EVs",
-                            "entities": charge_modes,
-                        },
-                    ],
-                }
-            ],
-        },
-    )
-    return f"/{DASHBOARD_PATH}/site"
+async def demo_dashboard(site: Site) -> str:
+    """The dashboard the demo builds (storage mode, both cards); its path."""
+    deadline = time.monotonic() + 60
+    while True:
+        dashboards = await site.ws("lovelace/dashboards/list")
+        if any(d["url_path"] == DASHBOARD_PATH for d in dashboards):
+            config = await site.ws("lovelace/config", url_path=DASHBOARD_PATH)
+            types = [c["type"] for v in config["views"] for c in v["cards"]]
+            assert f"custom:{PLAN_CARD}" in types and f"custom:{FLOW_CARD}" in types
+            return f"/{DASHBOARD_PATH}/{config['views'][0]['path']}"
+        assert time.monotonic() < deadline, "the demo made no dashboard"
+        await asyncio.sleep(1)
 
 
 async def test_dashboard_with_plan_card(
@@ -342,14 +301,10 @@ async def test_dashboard_with_plan_card(
 ) -> None:
     """The plan card draws the plan and the flow card names each charger."""
     page = browser_page
-    path = await site_dashboard(site)
+    path = await demo_dashboard(site)
     chargers = [d["name_by_user"] or d["name"] for d in site.demo.devices["charger"]]
     await page.goto(await site.login_url(path))
-    try:
-        await page.locator(PLAN_CARD).locator("svg").first.wait_for()
-    except Exception:
-        print("DIAG", await page.evaluate(DIAG_JS))
-        raise
+    await page.locator(PLAN_CARD).locator("svg").first.wait_for()
     for name in chargers:
         await page.locator(FLOW_CARD).get_by_text(name).first.wait_for()
     await check_page(page, "dashboard", viewport, tmp_path)
@@ -361,5 +316,21 @@ async def test_dashboard_with_plan_card(
     assert not plan[0]["warnings"] and not flow[0]["warnings"], (plan, flow)
     for name in chargers:
         assert name in flow[0]["text"], (name, flow[0]["text"][:2000])
+    # The coordinator's status in words, as its sensor's translation says it.
+    states = await site.states()
+    registry = await site.ws("config/entity_registry/list")
+    status_id = next(
+        e["entity_id"]
+        for e in registry
+        if e["platform"] == DOMAIN and e["translation_key"] == "coordinator_status"
+    )
+    labels = await translations(site, "entity")
+    options = states[status_id]["attributes"]["options"]
+    shown = plan[0]["text"] + flow[0]["text"]
+    raw = [o for o in options if re.search(rf"\b{o}\b", shown)]
+    assert not raw, f"raw coordinator states in the cards: {raw}: {shown[:2000]}"
+    assert any(
+        labels[f"entity.sensor.coordinator_status.state.{o}"] in shown for o in options
+    ), shown[:2000]
     # The charger's name, never its protocol id with a connector number.
     assert not re.search(r"demo-00\d/\d", flow[0]["text"]), flow[0]["text"][:2000]
