@@ -166,7 +166,7 @@ def test_a_reason_is_short_and_names_the_charger() -> None:
 
 
 def test_a_reason_names_the_other_chargers_it_mentions() -> None:
-    """"Waits its turn: shared with 'CP2/1'" says the other charger's name too."""
+    """ "Waits its turn: shared with 'CP2/1'" says the other charger's name too."""
     from custom_components.energy_coordinator.energy import Code, Reason
 
     reasons = [
