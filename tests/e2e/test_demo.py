@@ -34,6 +34,35 @@ from hass_process import ROOT, free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
+async def _check_dashboard(demo: Demo, info: dict[str, Any]) -> None:
+    """The demo's dashboard has both cards; their file is served; the status
+    sensor names each EV by its charger and says why it charges."""
+    async with demo.session.ws_connect(f"{demo.url}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": info["ha_token"]})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json(
+            {"id": 1, "type": "lovelace/config", "url_path": "energy-coordinator"}
+        )
+        result = await ws.receive_json()
+    assert result["success"], result
+    cards = [card["type"] for card in result["result"]["views"][0]["cards"]]
+    assert cards[:2] == [
+        "custom:energy-coordinator-flow-card",
+        "custom:energy-coordinator-plan-card",
+    ]
+    async with demo.session.get(
+        f"{demo.url}/energy_coordinator/energy-coordinator-cards.js"
+    ) as resp:
+        assert resp.status == 200 and resp.content_type == "text/javascript"
+    states = await demo.states()
+    status = states["sensor.demo_home_coordinator_status"]["attributes"]
+    evs = status["loadpoints"]
+    assert sorted(lp["name"] for lp in evs) == ["demo-001", "demo-002"], evs
+    for lp in evs:
+        assert lp["reason"] and lp["id"] not in lp["reason"], lp
+
+
 class Demo:
     """The demo process and a REST client for its Home Assistant."""
 
@@ -248,6 +277,7 @@ async def test_demo_with_household(tmp_path: Path, socket_enabled: None) -> None
             )
             status = states["sensor.demo_home_coordinator_status"]["attributes"]
             assert any(code.startswith("ev.now") for code in status["codes"]), status
+            await _check_dashboard(demo, info)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)

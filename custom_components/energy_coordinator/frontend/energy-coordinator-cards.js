@@ -338,7 +338,7 @@
     }
 
     // One lane per EV: its charging blocks and its target.
-    const lane = 24;
+    const lane = 26;
     const ev = Object.keys(series.ev).map((id, k) => {
       const laneTop = y + k * lane;
       const goal = series.goals.find((g) => g.id === id) || null;
@@ -348,7 +348,7 @@
           ...b,
           x: x(b.start),
           width: round(x(Math.min(b.end, t1)) - x(b.start), 1),
-          y: laneTop + 10,
+          y: laneTop + 12,
           height: 11,
         }));
       let target = null;
@@ -438,7 +438,7 @@
     // EV lanes
     for (const lane of g.ev) {
       parts.push(`<text class="lane" x="2" y="${lane.laneTop + 7}">${escapeHtml(lane.name)}${lane.kwh ? ` · ${escapeHtml(fmtNumber(lane.kwh, 1))} kWh` : ""}</text>`);
-      parts.push(`<line class="frame" x1="${g.left}" x2="${g.right}" y1="${lane.laneTop + 21.5}" y2="${lane.laneTop + 21.5}"/>`);
+      parts.push(`<line class="frame" x1="${g.left}" x2="${g.right}" y1="${lane.laneTop + 23.5}" y2="${lane.laneTop + 23.5}"/>`);
       for (const b of lane.blocks) {
         parts.push(`<rect class="ev" x="${b.x}" y="${b.y}" width="${Math.max(1, b.width)}" height="${b.height}" rx="2"><title>${escapeHtml(`${b.kw} kW`)}</title></rect>`);
       }
@@ -447,7 +447,7 @@
         const cls = t.met === false ? "target missed" : "target";
         const anchor = t.x > g.right - 60 ? "end" : "start";
         const dx = anchor === "end" ? -3 : 3;
-        parts.push(`<line class="${cls}" x1="${t.x}" x2="${t.x}" y1="${lane.laneTop + 2}" y2="${lane.laneTop + 22}"/>`);
+        parts.push(`<line class="${cls}" x1="${t.x}" x2="${t.x}" y1="${lane.laneTop + 2}" y2="${lane.laneTop + 24}"/>`);
         parts.push(`<path class="${cls} flag" d="M${t.x},${lane.laneTop + 2}l6,3l-6,3z"/>`);
         const text = t.met === false && t.planned != null ? `${Math.floor(t.planned)}/${t.label}` : t.label;
         parts.push(`<text class="${cls} label" x="${round(t.x + dx, 1)}" y="${lane.laneTop + 7}" text-anchor="${anchor}">${escapeHtml(text)}</text>`);
