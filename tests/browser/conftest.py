@@ -371,11 +371,12 @@ async def browser_page(
             await context.close()
 
 
-def save_screenshot(png: bytes, name: str, tmp_path: Path) -> Path:
-    """Keep a screenshot in the test's folder; in docs/ with EC_UPDATE_SCREENSHOTS=1."""
+def save_screenshot(png: bytes, name: str, tmp_path: Path, *, docs: bool) -> Path:
+    """Keep a screenshot in the test's folder; README's (`docs`) also in
+    docs/screenshots/ with EC_UPDATE_SCREENSHOTS=1."""
     path = tmp_path / name
     path.write_bytes(png)
-    if os.environ.get("EC_UPDATE_SCREENSHOTS") == "1":
+    if docs and os.environ.get("EC_UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (DOCS_SCREENSHOTS / name).write_bytes(png)
     return path

@@ -769,7 +769,10 @@
       }
       // Render only when something shown changed (not on every hass update).
       const minute = Math.floor(Date.now() / 60000);
-      if (state === this._shownState && statusState === this._shownStatus && minute === this._shownMinute && !this._dirty) return;
+      // A new `localize` means the translations arrived (or the language changed):
+      // the status is shown in words then.
+      if (state === this._shownState && statusState === this._shownStatus && minute === this._shownMinute && hass.localize === this._shownLocalize && !this._dirty) return;
+      this._shownLocalize = hass.localize;
       this._shownState = state;
       this._shownStatus = statusState;
       this._shownMinute = minute;
@@ -904,7 +907,8 @@
       const statusState = entity ? hass.states[entity] : undefined;
       const sensors = entity ? siteSensors(hass, entity) : {};
       const lps = (statusState && Array.isArray(statusState.attributes.loadpoints) && statusState.attributes.loadpoints) || [];
-      const watched = [statusState, ...Object.values(sensors).map((id) => hass.states[id]), ...lps.map((lp) => lp.power_entity && hass.states[lp.power_entity])];
+      // hass.localize: the translations arrived (or the language changed).
+      const watched = [hass.localize, statusState, ...Object.values(sensors).map((id) => hass.states[id]), ...lps.map((lp) => lp.power_entity && hass.states[lp.power_entity])];
       if (this._watched && watched.length === this._watched.length && watched.every((s, i) => s === this._watched[i])) return;
       this._watched = watched;
       this._render(entity, statusState, sensors);
