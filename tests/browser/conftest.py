@@ -72,9 +72,10 @@ def chromium(pytestconfig: pytest.Config) -> str:
         check=False,
     )
     if result.returncode != 0:
+        why = (result.stderr.strip().splitlines() or ["(no reason given)"])[-1]
         reason = (
             "browser tests skipped: Chromium is missing and cannot be installed "
-            f"here: {result.stderr.strip().splitlines()[-1:]}"
+            f"here: {why}"
         )
         _report(pytestconfig, reason)
         pytest.skip(reason)
