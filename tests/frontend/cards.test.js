@@ -324,11 +324,10 @@ async function early() {
   assert.match(flow.shadowRoot.innerHTML, /<b>Garage<\/b>: charging, 7\.4 kW/);
   assert.match(flow.shadowRoot.innerHTML, /Garage charges\./);
   checks += 1;
-  // The entity translations arrive after the first render (a new localize, the
-  // same states): both cards show the coordinator status in words then.
+  // The entity registry and translations arrive after the first render (the same
+  // states): both cards show the coordinator status in words then.
   const translated = {
     ...hass,
-    localize: (key) => key,
     formatEntityState: (s) => (s.state === "charging" ? "Charging now" : s.state),
   };
   card.hass = translated;
