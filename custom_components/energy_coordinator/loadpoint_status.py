@@ -13,6 +13,7 @@ with).
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -95,10 +96,11 @@ def loadpoint_status(
         action = vehicles.get(lp_id)
         return action is not None and action.charging
 
-    listed = sorted(
+    listed = heapq.nsmallest(
+        MAX_LOADPOINTS,
         loadpoints,
         key=lambda lp: (not charging(lp[0]), not lp[2].plugged, lp[0]),
-    )[:MAX_LOADPOINTS]
+    )
     devices = dr.async_get(hass)
     by_id = {lp[0]: lp for lp in loadpoints}
 

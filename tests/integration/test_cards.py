@@ -13,6 +13,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, add_extra_js_url
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -59,7 +60,9 @@ async def test_the_cards_are_served_and_added_to_the_frontend_once(
     assert path == CARDS_PATH == "/energy_coordinator/energy-coordinator-cards.js"
     assert query.startswith(f"v={manifest_version}-") and len(query) == 2 + 6 + 8
     assert url in hass.data[DATA_EXTRA_MODULE_URL].urls
-    assert second.state.recoverable  # both sites still loaded after the reload
+    # Both sites still loaded after the reload.
+    assert first.state is ConfigEntryState.LOADED
+    assert second.state is ConfigEntryState.LOADED
 
     client = await hass_client()
     response = await client.get(url)
@@ -67,18 +70,26 @@ async def test_the_cards_are_served_and_added_to_the_frontend_once(
     assert response.content_type in ("application/javascript", "text/javascript")
     body = await response.text()
     assert body == CARDS_FILE.read_text(encoding="utf-8")
-    assert ".define(PLAN_CARD" in body
+    assert "registry.define(PLAN_CARD, EnergyCoordinatorPlanCard)" in body
     assert '"energy-coordinator-flow-card"' in body
 
 
-async def test_no_frontend_no_cards_and_no_error(
+async def test_the_cards_wait_for_the_frontend(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
-    """A core without the frontend (tests, scripts) runs the integration as usual."""
-    with patch("custom_components.energy_coordinator.cards.add_extra_js_url") as added:
+    """Without the frontend (tests, scripts) the site runs as usual; a frontend
+    set up later gets the cards then."""
+    with patch(
+        "custom_components.energy_coordinator.cards.add_extra_js_url",
+        wraps=add_extra_js_url,
+    ) as added:
         entry = await setup_site()
-    assert entry.state.recoverable
-    added.assert_not_called()
+        assert entry.state is ConfigEntryState.LOADED
+        added.assert_not_called()
+        assert await async_setup_component(hass, "frontend", {})
+        await hass.async_block_till_done()
+        assert added.call_count == 1
+    assert added.call_args.args[1] in hass.data[DATA_EXTRA_MODULE_URL].urls
 
 
 async def test_the_status_sensor_names_each_ev_by_its_charger_and_says_why(

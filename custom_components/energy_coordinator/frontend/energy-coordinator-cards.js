@@ -694,6 +694,19 @@
       root.innerHTML = `<style>${STYLE}</style><ha-card>${html}</ha-card>`;
     }
 
+    /** `compute()` again only when the registries or the config changed (a
+     * scan of every entity on each of HA's many updates would be wasteful). */
+    _lookup(name, compute) {
+      const hass = this._hass;
+      const key = [hass.entities, hass.devices, this._config];
+      const cache = (this._cache = this._cache || {});
+      const hit = cache[name];
+      if (hit && hit.key.every((k, i) => k === key[i]) && hit.value !== undefined) return hit.value;
+      const value = compute();
+      cache[name] = { key, value };
+      return value;
+    }
+
     _formatState(state) {
       const hass = this._hass;
       if (!state) return "";
@@ -757,10 +770,10 @@
     set hass(hass) {
       this._hass = hass;
       if (!this._config) return;
-      const entity = this._config.entity || findPlanEntity(hass);
+      const entity = this._config.entity || this._lookup("plan", () => findPlanEntity(hass));
       this._entity = entity;
       const state = entity ? hass.states[entity] : undefined;
-      const status = state ? findStatusEntity(hass, entity) : undefined;
+      const status = state ? this._lookup("status", () => findStatusEntity(hass, entity)) : undefined;
       const statusState = status ? hass.states[status] : undefined;
       const key = state ? `${entity}|${state.state}|${state.last_changed}|${state.attributes.planned_at || ""}` : null;
       if (key !== this._planKey) {
@@ -830,7 +843,7 @@
       if (!series.times.length) {
         const reason = state.attributes.reason;
         body += `<div class="note">${escapeHtml(
-          reason === "pending" ? "No plan yet: the first one is being made." : reason ? `No plan (${reason}).` : "No plan yet."
+          reason === "pending" ? "No plan yet: the first one is being made." : "No plan for now (the reasons are below)."
         )}</div>`;
       } else {
         const geometry = planGeometry(series, { width: 360, now: Date.now(), hours: config.hours, names, ...this._clock() });
@@ -904,9 +917,9 @@
     set hass(hass) {
       this._hass = hass;
       if (!this._config) return;
-      const entity = this._config.entity || findStatusEntity(hass);
+      const entity = this._config.entity || this._lookup("status", () => findStatusEntity(hass));
       const statusState = entity ? hass.states[entity] : undefined;
-      const sensors = entity ? siteSensors(hass, entity) : {};
+      const sensors = entity ? this._lookup(`sensors:${entity}`, () => siteSensors(hass, entity)) : {};
       const lps = (statusState && Array.isArray(statusState.attributes.loadpoints) && statusState.attributes.loadpoints) || [];
       // The status as HA words it: raw until the frontend has the entity registry
       // and the translations, which arrive after the first render.
