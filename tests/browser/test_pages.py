@@ -57,6 +57,13 @@ async def settle(page: Any) -> None:
     """Let the frontend finish what it started (fonts, pending renders)."""
     await page.wait_for_load_state("networkidle")
     await page.evaluate("document.fonts.ready.then(() => true)")
+    # Dialogs open with an animation; spinners and ripples may run on, so this
+    # waits for the finite ones only, and at most a few seconds.
+    await page.wait_for_function(
+        "() => document.getAnimations().every("
+        "(a) => a.effect?.getComputedTiming().iterations === Infinity)",
+        timeout=5000,
+    )
 
 
 async def check_page(page: Any, what: str, viewport: str, tmp_path: Path) -> str:
