@@ -6,13 +6,16 @@ the owner named it in the device registry), the registry ids the power-flow card
 follows (that device, the connector's power sensor), the charge mode, whether a
 car is plugged in, the charger online and charging, the power now, and why it is
 or is not charging: the last decision's sentences about it, in the controller's
-words with the device name in place of the loadpoint id.
+words with the device names in place of the loadpoint ids (its own, and those of
+the other loadpoints a sentence mentions, such as the ones it shares the surplus
+with).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -48,11 +51,23 @@ def _device(
     )
 
 
-def in_words(reasons: Sequence[Reason], lp_id: str, name: str) -> str:
-    """The sentences about a loadpoint with its name in place of its id."""
+#: A loadpoint id as the controller quotes it in a sentence ('wallbox/1').
+_QUOTED_ID = re.compile(r"'([^'\s]+)'")
+
+
+def in_words(
+    reasons: Sequence[Reason],
+    lp_id: str,
+    name: str,
+    name_of: Callable[[str], str | None] | None = None,
+) -> str:
+    """The sentences about a loadpoint with its name in place of its id, and with
+    `name_of(id)` in place of any other loadpoint's quoted id it mentions."""
     text = " ".join(r.message for r in reasons[:MAX_SENTENCES])
     for raw in (f"Loadpoint '{lp_id}'", f"'{lp_id}'", lp_id):
         text = text.replace(raw, name)
+    if name_of is not None:
+        text = _QUOTED_ID.sub(lambda m: name_of(m.group(1)) or m.group(0), text)
     if len(text) > MAX_REASON_LENGTH:
         text = text[: MAX_REASON_LENGTH - 1] + "…"
     return text
@@ -87,12 +102,23 @@ def loadpoint_status(
         key=lambda lp: (not charging(lp[0]), not lp[2].plugged, lp[0]),
     )
     devices = dr.async_get(hass)
+    by_id = {lp[0]: lp for lp in loadpoints}
+
+    def device_name(charger: ChargerState, conn: ConnectorState) -> str:
+        device = _device(devices, entry_id, charger, conn.connector_id)
+        return (
+            (device.name_by_user or device.name) if device is not None else None
+        ) or charger.charger_id
+
+    def name_of(other: str) -> str | None:
+        """Another loadpoint's name, looked up only when a sentence names it."""
+        found = by_id.get(other)
+        return device_name(found[1], found[2]) if found is not None else None
+
     out: list[dict[str, Any]] = []
     for lp_id, charger, conn in listed:
         device = _device(devices, entry_id, charger, conn.connector_id)
-        name = (
-            (device.name_by_user or device.name) if device is not None else None
-        ) or charger.charger_id
+        name = device_name(charger, conn)
         reasons = about.get(lp_id, [])
         entities = index.chargers.get(charger.charger_id, {}).get(conn.connector_id, {})
         out.append(
@@ -107,7 +133,7 @@ def loadpoint_status(
                 "charging": charging(lp_id),
                 "power_kw": _power_kw(charger, conn),
                 "codes": [r.code.value for r in reasons[:MAX_SENTENCES]],
-                "reason": in_words(reasons, lp_id, name),
+                "reason": in_words(reasons, lp_id, name, name_of),
             }
         )
     return out, len(loadpoints)

@@ -324,6 +324,17 @@ async function early() {
   assert.match(flow.shadowRoot.innerHTML, /<b>Garage<\/b>: charging, 7\.4 kW/);
   assert.match(flow.shadowRoot.innerHTML, /Garage charges\./);
   checks += 1;
+  // The entity registry and translations arrive after the first render (the same
+  // states): both cards show the coordinator status in words then.
+  const translated = {
+    ...hass,
+    formatEntityState: (s) => (s.state === "charging" ? "Charging now" : s.state),
+  };
+  card.hass = translated;
+  flow.hass = translated;
+  assert.match(card.shadowRoot.innerHTML, /Now: Charging now/);
+  assert.match(flow.shadowRoot.innerHTML, /Charging now/);
+  checks += 1;
   console.log(`ok ${checks}`);
 })().catch((err) => {
   console.error(err);

@@ -40,4 +40,4 @@ def test_cards_in_node() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == "ok 27", result.stdout
+    assert result.stdout.strip() == "ok 28", result.stdout

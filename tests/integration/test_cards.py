@@ -176,6 +176,26 @@ def test_a_reason_is_short_and_names_the_charger() -> None:
     assert in_words(reasons[1:], LP, "Garage") == "Garage: whether a vehicle is …"
 
 
+def test_a_reason_names_the_other_chargers_it_mentions() -> None:
+    """ "Waits its turn: shared with 'CP2/1'" says the other charger's name too."""
+    from custom_components.energy_coordinator.energy import Code, Reason
+
+    reasons = [
+        Reason(
+            Code.EV_PV_SHARE_WAIT,
+            LP,
+            f"'{LP}' waits its turn: the 1.6 kW of surplus is shared with 'CP2/1', "
+            "'gone/1'; turns change every 30 min.",
+        )
+    ]
+    names = {"CP2/1": "Carport"}
+    text = in_words(reasons, LP, "Garage", names.get)
+    assert text == (
+        "Garage waits its turn: the 1.6 kW of surplus is shared with Carport, "
+        "'gone/1'; turns change every 30 min."
+    )
+
+
 async def test_the_plan_attributes_the_plan_card_reads(
     site_harness: SiteHarness, hass: HomeAssistant
 ) -> None:

@@ -782,7 +782,11 @@
       }
       // Render only when something shown changed (not on every hass update).
       const minute = Math.floor(Date.now() / 60000);
-      if (state === this._shownState && statusState === this._shownStatus && minute === this._shownMinute && !this._dirty) return;
+      // The status as HA words it: raw until the frontend has the entity registry
+      // and the translations, which arrive after the first render.
+      const label = this._formatState(statusState);
+      if (state === this._shownState && statusState === this._shownStatus && minute === this._shownMinute && label === this._shownLabel && !this._dirty) return;
+      this._shownLabel = label;
       this._shownState = state;
       this._shownStatus = statusState;
       this._shownMinute = minute;
@@ -917,7 +921,9 @@
       const statusState = entity ? hass.states[entity] : undefined;
       const sensors = entity ? this._lookup(`sensors:${entity}`, () => siteSensors(hass, entity)) : {};
       const lps = (statusState && Array.isArray(statusState.attributes.loadpoints) && statusState.attributes.loadpoints) || [];
-      const watched = [statusState, ...Object.values(sensors).map((id) => hass.states[id]), ...lps.map((lp) => lp.power_entity && hass.states[lp.power_entity])];
+      // The status as HA words it: raw until the frontend has the entity registry
+      // and the translations, which arrive after the first render.
+      const watched = [this._formatState(statusState), statusState, ...Object.values(sensors).map((id) => hass.states[id]), ...lps.map((lp) => lp.power_entity && hass.states[lp.power_entity])];
       if (this._watched && watched.length === this._watched.length && watched.every((s, i) => s === this._watched[i])) return;
       this._watched = watched;
       this._render(entity, statusState, sensors);
