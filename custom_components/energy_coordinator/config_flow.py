@@ -111,6 +111,7 @@ from .plan_flow import (
     deferrable_fields,
     needs_sources,
     normalize_planning,
+    number_box,
     planning_schema,
     sources_schema,
     validate_deferrable,
@@ -314,17 +315,6 @@ def _phases() -> SelectSelector:
     )
 
 
-def _number(
-    low: float, high: float, step: float, unit: str | None = None
-) -> NumberSelector:
-    config = NumberSelectorConfig(
-        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
-    )
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
-
-
 def _optional(key: str, values: dict[str, Any]) -> vol.Optional:
     return vol.Optional(key, description={"suggested_value": values.get(key)})
 
@@ -371,7 +361,7 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
         {
             vol.Required(
                 CONF_GRID_LIMIT, **default(CONF_GRID_LIMIT, DEFAULT_GRID_LIMIT)
-            ): _number(0, 1000, 0.1),
+            ): number_box(0, 1000, 0.1),
             vol.Required(
                 CONF_GRID_LIMIT_UNIT,
                 **default(CONF_GRID_LIMIT_UNIT, DEFAULT_GRID_LIMIT_UNIT),
@@ -387,24 +377,26 @@ def _limits_schema(values: dict[str, Any]) -> vol.Schema:
             ): _phases(),
             vol.Required(
                 CONF_SITE_VOLTAGE, **default(CONF_SITE_VOLTAGE, DEFAULT_SITE_VOLTAGE)
-            ): _number(100, 480, 1, "V"),
+            ): number_box(100, 480, 1, "V"),
             vol.Required(
                 CONF_PV_PHASES, default=str(values.get(CONF_PV_PHASES, 1))
             ): _phases(),
             vol.Required(
                 CONF_BATTERY_PHASES, default=str(values.get(CONF_BATTERY_PHASES, 1))
             ): _phases(),
-            _optional(CONF_BATTERY_CAPACITY, values): _number(0, 1000, 0.1, "kWh"),
-            _optional(CONF_BATTERY_MAX_CHARGE, values): _number(0, 100000, 1, "W"),
-            _optional(CONF_BATTERY_MAX_DISCHARGE, values): _number(0, 100000, 1, "W"),
+            _optional(CONF_BATTERY_CAPACITY, values): number_box(0, 1000, 0.1, "kWh"),
+            _optional(CONF_BATTERY_MAX_CHARGE, values): number_box(0, 100000, 1, "W"),
+            _optional(CONF_BATTERY_MAX_DISCHARGE, values): number_box(
+                0, 100000, 1, "W"
+            ),
             vol.Required(
                 CONF_BATTERY_PRIORITY_SOC,
                 **default(CONF_BATTERY_PRIORITY_SOC, DEFAULT_BATTERY_PRIORITY_SOC),
-            ): _number(0, 100, 1, PERCENTAGE),
+            ): number_box(0, 100, 1, PERCENTAGE),
             vol.Required(
                 CONF_BATTERY_BUFFER_SOC,
                 **default(CONF_BATTERY_BUFFER_SOC, DEFAULT_BATTERY_BUFFER_SOC),
-            ): _number(0, 100, 1, PERCENTAGE),
+            ): number_box(0, 100, 1, PERCENTAGE),
             vol.Required(
                 CONF_EV_FALLBACK, **default(CONF_EV_FALLBACK, "pause")
             ): SelectSelector(
@@ -430,7 +422,7 @@ def _actuators_schema(values: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 CONF_LOOP_INTERVAL,
                 default=values.get(CONF_LOOP_INTERVAL, DEFAULT_LOOP_INTERVAL),
-            ): _number(0, 3600, 1, "s"),
+            ): number_box(0, 3600, 1, "s"),
         }
     )
 
@@ -444,7 +436,7 @@ def _timing_schema(values: dict[str, Any]) -> vol.Schema:
                 default=getattr(DEFAULT_SETTINGS, field)
                 if values.get(key) is None
                 else values[key],
-            ): _number(0, 86400, 1, "s")
+            ): number_box(0, 86400, 1, "s")
             for key, field in TIMING_SETTINGS.items()
         }
     )
@@ -878,7 +870,7 @@ class EnergyCoordinatorOptionsFlow(OptionsFlow):
                         "vehicle_soc_entity",
                         description={"suggested_value": settings.vehicle_soc_entity},
                     ): EntitySelector(EntitySelectorConfig(domain="sensor")),
-                    vol.Required("priority", default=settings.priority): _number(
+                    vol.Required("priority", default=settings.priority): number_box(
                         0, 100, 1
                     ),
                 }
@@ -903,10 +895,10 @@ class FlexibleLoadFlow(ConfigSubentryFlow):
                 ),
                 vol.Required(
                     CONF_LOAD_POWER, default=values.get(CONF_LOAD_POWER, vol.UNDEFINED)
-                ): _number(1, 100000, 1, "W"),
+                ): number_box(1, 100000, 1, "W"),
                 vol.Required(
                     CONF_LOAD_PRIORITY, default=values.get(CONF_LOAD_PRIORITY, 0)
-                ): _number(0, 100, 1),
+                ): number_box(0, 100, 1),
                 **deferrable_fields(values),
             }
         )

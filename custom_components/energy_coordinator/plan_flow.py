@@ -101,9 +101,10 @@ PRICE_FIELDS = (
 )
 
 
-def _number(
+def number_box(
     low: float, high: float, step: float, unit: str | None = None
 ) -> NumberSelector:
+    """A number typed in a box (the options forms' numbers), with its unit."""
     config = NumberSelectorConfig(
         min=low, max=high, step=step, mode=NumberSelectorMode.BOX
     )
@@ -141,21 +142,21 @@ def planning_schema(values: dict[str, Any], currency: str) -> vol.Schema:
             ): _select(CONF_LOAD_FORECAST, LOAD_FORECASTS),
             vol.Required(
                 CONF_FLAT_LOAD, **default(CONF_FLAT_LOAD, DEFAULT_FLAT_LOAD)
-            ): _number(0, 100, 0.01, "kW"),
+            ): number_box(0, 100, 0.01, "kW"),
             vol.Required(
                 CONF_BATTERY_EFFICIENCY,
                 **default(CONF_BATTERY_EFFICIENCY, DEFAULT_BATTERY_EFFICIENCY),
-            ): _number(50, 100, 1, PERCENTAGE),
+            ): number_box(50, 100, 1, PERCENTAGE),
             vol.Required(
                 CONF_BATTERY_CYCLE_COST, **default(CONF_BATTERY_CYCLE_COST, 0)
-            ): _number(0, 10, 0.001, f"{currency}/kWh"),
+            ): number_box(0, 10, 0.001, f"{currency}/kWh"),
             vol.Required(
                 CONF_BATTERY_MIN_SOC,
                 **default(CONF_BATTERY_MIN_SOC, DEFAULT_BATTERY_MIN_SOC),
-            ): _number(0, 100, 1, PERCENTAGE),
+            ): number_box(0, 100, 1, PERCENTAGE),
             vol.Required(
                 CONF_PLAN_HOURS, **default(CONF_PLAN_HOURS, DEFAULT_PLAN_HOURS)
-            ): _number(1, 48, 1, "h"),
+            ): number_box(1, 48, 1, "h"),
         }
     )
 
@@ -186,7 +187,7 @@ def sources_schema(
         chosen = choices.get(source)
         if chosen == PRICE_FIXED:
             fields[vol.Required(fixed, default=values.get(fixed, vol.UNDEFINED))] = (
-                _number(-10, 100, 0.001, f"{currency}/kWh")
+                number_box(-10, 100, 0.001, f"{currency}/kWh")
             )
         elif chosen == PRICE_TOU:
             fields[
@@ -249,7 +250,7 @@ def deferrable_fields(values: dict[str, Any]) -> dict[Any, Any]:
         return {"description": {"suggested_value": values.get(key)}}
 
     return {
-        vol.Optional(CONF_LOAD_RUN_HOURS, **suggested(CONF_LOAD_RUN_HOURS)): _number(
+        vol.Optional(CONF_LOAD_RUN_HOURS, **suggested(CONF_LOAD_RUN_HOURS)): number_box(
             0, 24, 0.25, "h"
         ),
         vol.Optional(
