@@ -155,6 +155,10 @@ class ClearTargetTimeButton(LoadpointEntity, ButtonEntity):
         """A button shows only when it was last pressed (written by HA)."""
         return None
 
+    def reported(self) -> bool:
+        """Once the loadpoint charges to a target."""
+        return self.site.plans_for(self.lp_id)
+
     async def async_press(self) -> None:
         """Clear the stored target time."""
         self.site.update_settings(self.lp_id, target_time=None)

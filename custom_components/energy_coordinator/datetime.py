@@ -68,6 +68,10 @@ class TargetTimeEntity(LoadpointEntity, DateTimeEntity):
         """The value."""
         return self.native_value
 
+    def reported(self) -> bool:
+        """Once the loadpoint charges to a target."""
+        return self.site.plans_for(self.lp_id)
+
     async def async_set_value(self, value: datetime) -> None:
         """Store the target time."""
         self.site.update_settings(

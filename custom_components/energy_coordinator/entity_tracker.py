@@ -13,15 +13,25 @@ appears, the first connector's entities are moved onto their own connector devic
 (their registry entries change device; entity ids and history stay).
 
 An entity whose data the charger has not reported yet (an optional measurand such as
-the vehicle's SoC, see `ChargerEntity.reported`) is added when the charger first
-reports it, or at once when it was registered before. Entities are only referenced
-weakly here: HA holds the added ones, and with thousands of chargers the disabled
-ones should not stay in memory.
+the vehicle's SoC, see `ChargerEntity.reported`), or that its loadpoint does not use
+yet (the target time and SoC settings of a car in *now* mode, see
+`LoadpointEntity.reported`), is added when the charger first reports it or the
+loadpoint's settings come to need it, or at once when it was registered before.
+Entities are only referenced weakly here: HA holds the added ones, and with
+thousands of chargers the disabled ones should not stay in memory.
+
+Entities are handed to HA a few at a time (`AddQueue`): adding one costs about a
+millisecond on the event loop (registry, first state write), so a garage whose
+chargers all boot at once would otherwise hold the loop for seconds inside the
+chargers' BootNotification and StatusNotification handlers, and every charger's
+answers would wait. Between chunks the loop serves the chargers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -40,10 +50,78 @@ from .csms.model import ChargerState
 from .entity import ChargerEntity, charger_device_info, connector_device_info
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
+from .site_entity import LoadpointEntity
 
+type TrackedEntity = ChargerEntity | LoadpointEntity
 type ChargerFactory = Callable[[ChargerState], Iterable[ChargerEntity]]
 type ConnectorFactory = Callable[[ChargerState, int], Iterable[ChargerEntity]]
-type LoadpointFactory = Callable[[SiteCoordinator, ChargerState, int], Iterable[Entity]]
+type LoadpointFactory = Callable[
+    [SiteCoordinator, ChargerState, int], Iterable[LoadpointEntity]
+]
+
+#: Entities handed to HA at once before the event loop serves others again.
+ADD_CHUNK = 8
+
+
+class AddQueue:
+    """Hands a platform's new entities to HA in chunks, in the order they came.
+
+    `add` returns at once; a task of the config entry (so `async_block_till_done`
+    waits for it) adds `ADD_CHUNK` entities, yields to the loop, and goes on until
+    the queue is empty. `drop` forgets the queued entities of a charger that went
+    away; after `close` (the platform unloads) nothing more is added.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EnergyCoordinatorConfigEntry,
+        add: Callable[[list[Entity]], None],
+        name: str,
+    ) -> None:
+        """Queue for one platform's `async_add_entities`."""
+        self._hass = hass
+        self._entry = entry
+        self._add = add
+        self._name = name
+        self._queue: deque[Entity] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @callback
+    def add(self, entities: Iterable[Entity]) -> None:
+        """Queue entities to be added."""
+        if self._closed:
+            return
+        self._queue.extend(entities)
+        if self._queue and self._task is None:
+            self._task = self._entry.async_create_task(
+                self._hass, self._drain(), self._name, eager_start=False
+            )
+
+    @callback
+    def drop(self, charger: ChargerState) -> None:
+        """Forget the queued entities of `charger`."""
+        kept = [e for e in self._queue if getattr(e, "charger", None) is not charger]
+        self._queue = deque(kept)
+
+    @callback
+    def close(self) -> None:
+        """Add nothing more."""
+        self._closed = True
+        self._queue.clear()
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue and not self._closed:
+                chunk = [
+                    self._queue.popleft()
+                    for _ in range(min(ADD_CHUNK, len(self._queue)))
+                ]
+                self._add(chunk)
+                await asyncio.sleep(0)
+        finally:
+            self._task = None
 
 
 @dataclass
@@ -58,16 +136,24 @@ class _Tracked:
     split: bool = False  # connector entities live on connector devices
     loadpoints: set[int] = field(default_factory=set)  # connectors with EV entities
     remove_listener: Callable[[], None] | None = None
-    # Entities waiting for their charger to report what they show.
-    waiting: list[ChargerEntity] = field(default_factory=list)
+    # Entities waiting for their charger to report what they show, or for their
+    # loadpoint to use them.
+    waiting: list[TrackedEntity] = field(default_factory=list)
     remove_waiting: Callable[[], None] | None = None
+    # Loadpoint ids whose settings changes are followed (for waiting entities).
+    settings_followed: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def stop(self) -> None:
         """Stop following the charger."""
-        for remove in (self.remove_listener, self.remove_waiting):
+        for remove in (
+            self.remove_listener,
+            self.remove_waiting,
+            *self.settings_followed.values(),
+        ):
             if remove is not None:
                 remove()
         self.remove_listener = self.remove_waiting = None
+        self.settings_followed.clear()
 
 
 @callback
@@ -88,6 +174,7 @@ def async_setup_tracked_entities(
     registry = er.async_get(hass)
     domain = async_get_current_platform().domain
     tracked: dict[str, _Tracked] = {}
+    queue = AddQueue(hass, entry, async_add_entities, f"{DOMAIN} add {domain} entities")
 
     def ensure_devices(charger: ChargerState) -> None:
         # The charger device must exist before connector devices point to it.
@@ -102,17 +189,25 @@ def async_setup_tracked_entities(
                     **connector_device_info(entry.entry_id, charger, connector_id),
                 )
 
-    def known(entity: ChargerEntity) -> bool:
+    def known(entity: TrackedEntity) -> bool:
         unique_id = str(entity.unique_id)
         return registry.async_get_entity_id(domain, DOMAIN, unique_id) is not None
 
     @callback
-    def add_when_reported(item: _Tracked, entities: list[ChargerEntity]) -> None:
+    def add_when_reported(item: _Tracked, entities: list[TrackedEntity]) -> None:
         """Add the entities that are reported or known; the rest wait."""
         now = [e for e in entities if e.reported() or known(e)]
-        if now:
-            async_add_entities(now)
-        item.waiting.extend(e for e in entities if e not in now)
+        queue.add(now)
+        for entity in entities:
+            if entity in now:
+                continue
+            item.waiting.append(entity)
+            if isinstance(entity, LoadpointEntity) and (
+                entity.lp_id not in item.settings_followed
+            ):
+                item.settings_followed[entity.lp_id] = site.add_listener(
+                    lambda: check_waiting(item), entity.lp_id
+                )
         if item.waiting and item.remove_waiting is None:
             item.remove_waiting = item.charger.add_listener(lambda: check_waiting(item))
 
@@ -122,7 +217,10 @@ def async_setup_tracked_entities(
         if not ready:
             return
         item.waiting = [e for e in item.waiting if e not in ready]
-        async_add_entities(ready)
+        queue.add(ready)
+        still = {e.lp_id for e in item.waiting if isinstance(e, LoadpointEntity)}
+        for lp_id in [lp for lp in item.settings_followed if lp not in still]:
+            item.settings_followed.pop(lp_id)()
         if not item.waiting and item.remove_waiting is not None:
             item.remove_waiting()
             item.remove_waiting = None
@@ -133,7 +231,9 @@ def async_setup_tracked_entities(
             return
         item.loadpoints.add(connector_id)
         ensure_devices(item.charger)
-        async_add_entities(list(loadpoint_entities(site, item.charger, connector_id)))
+        add_when_reported(
+            item, list(loadpoint_entities(site, item.charger, connector_id))
+        )
 
     @callback
     def add_connector(item: _Tracked, connector_id: int) -> None:
@@ -152,7 +252,7 @@ def async_setup_tracked_entities(
         item.connectors[connector_id] = [
             (str(entity.unique_id), weakref.ref(entity)) for entity in entities
         ]
-        add_when_reported(item, entities)
+        add_when_reported(item, [*entities])
 
     @callback
     def rehome(item: _Tracked) -> None:
@@ -180,11 +280,12 @@ def async_setup_tracked_entities(
             return
         if item is not None:
             item.stop()  # the charger was removed and added again
+            queue.drop(item.charger)
         item = tracked[charger_id] = _Tracked(charger)
         ensure_devices(charger)
         item.split = len(charger.connectors) > 1
         if charger_entities is not None:
-            add_when_reported(item, list(charger_entities(charger)))
+            add_when_reported(item, [*charger_entities(charger)])
         for connector_id in sorted(charger.connectors):
             add_connector(item, connector_id)
         bound = item
@@ -194,6 +295,7 @@ def async_setup_tracked_entities(
 
     @callback
     def remove_listeners() -> None:
+        queue.close()
         for item in tracked.values():
             item.stop()
 

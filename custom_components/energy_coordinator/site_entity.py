@@ -263,6 +263,17 @@ class LoadpointEntity(SiteEntity):
         """Settings always; measurements while the charger is heard from."""
         return not self._follows_charger_availability or self.charger.online
 
+    def reported(self) -> bool:
+        """Whether the loadpoint needs this entity yet.
+
+        Entities for charging to a target (target time, target SoC, the vehicle's
+        SoC) are created only when the loadpoint uses them: a garage of cars in
+        *now* mode does without thousands of them. The entity tracker adds an
+        entity that is not needed yet once it is (or at once when it was
+        registered before).
+        """
+        return True
+
     def _follow_site(self) -> Callable[[], None]:
         return self.site.add_listener(self._refresh, self.lp_id)
 

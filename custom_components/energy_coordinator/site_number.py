@@ -75,6 +75,8 @@ class LoadpointNumberEntityDescription(NumberEntityDescription):
     field: str
     #: Refuses a value that does not fit the other settings (returns an error key).
     check_fn: Callable[[LoadpointSettings, float], str | None] = lambda _s, _v: None
+    #: Whether the vehicle's SoC or a target matters (then the number is created).
+    for_targets: bool = False
 
 
 def _min_current_check(settings: LoadpointSettings, value: float) -> str | None:
@@ -119,6 +121,7 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="min_soc",
         translation_key="min_soc",
+        for_targets=True,
         # Set once per car; hidden until enabled (lean for a garage).
         entity_registry_enabled_default=False,
         native_unit_of_measurement=PERCENTAGE,
@@ -133,6 +136,7 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="target_soc",
         translation_key="target_soc",
+        for_targets=True,
         native_unit_of_measurement=PERCENTAGE,
         native_min_value=0,
         native_max_value=100,
@@ -144,6 +148,7 @@ LOADPOINT_NUMBERS: tuple[LoadpointNumberEntityDescription, ...] = (
     LoadpointNumberEntityDescription(
         key="vehicle_capacity",
         translation_key="vehicle_capacity",
+        for_targets=True,
         # Set once per car; hidden until enabled (lean for a garage).
         entity_registry_enabled_default=False,
         device_class=NumberDeviceClass.ENERGY_STORAGE,
@@ -226,6 +231,14 @@ class LoadpointNumberEntity(LoadpointEntity, NumberEntity):
     def shown(self) -> Any:
         """The value."""
         return self.native_value
+
+    def reported(self) -> bool:
+        """SoC and target settings once the loadpoint charges to a target or its
+        vehicle's SoC is known; the others always."""
+        return not self.entity_description.for_targets or (
+            self.site.plans_for(self.lp_id)
+            or self.site.knows_soc(self.lp_id, self.connector)
+        )
 
     async def async_set_native_value(self, value: float) -> None:
         """Store the setting."""

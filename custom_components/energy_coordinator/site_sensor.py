@@ -725,6 +725,13 @@ class VehicleSocSensor(LoadpointEntity, SensorEntity):
         """Where the value comes from."""
         return {"source": self._source}
 
+    def reported(self) -> bool:
+        """Once the vehicle's SoC can be known or the loadpoint charges to a
+        target (the SoC is then estimated from the energy charged)."""
+        return self.site.plans_for(self.lp_id) or self.site.knows_soc(
+            self.lp_id, self.connector
+        )
+
     def shown(self) -> Any:
         """Work the value out (and remember a known SoC for estimates)."""
         self._value, self._source = self._soc()

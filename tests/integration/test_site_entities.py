@@ -344,6 +344,34 @@ async def test_loadpoint_entities_and_settings(
         assert state(hass, "select", lp_uid(entry, "phases")).state == "auto"
         assert float(state(hass, "number", lp_uid(entry, "min_current")).state) == 6
         assert float(state(hass, "number", lp_uid(entry, "max_current")).state) == 16
+        # What charging to a target needs comes when the loadpoint does: a car in
+        # pv mode whose charger reports no SoC has none of it.
+        registry = er.async_get(hass)
+        on_demand = (
+            ("number", "min_soc"),
+            ("number", "target_soc"),
+            ("number", "vehicle_capacity"),
+            ("datetime", "target_time"),
+            ("button", "clear_target_time"),
+            ("sensor", "vehicle_soc"),
+        )
+        for platform, key in on_demand:
+            assert (
+                registry.async_get_entity_id(platform, DOMAIN, lp_uid(entry, key))
+                is None
+            ), key
+        await hass.services.async_call(
+            "select",
+            "select_option",
+            {
+                ATTR_ENTITY_ID: entity_id(hass, "select", lp_uid(entry, "charge_mode")),
+                "option": "plan",
+            },
+            blocking=True,
+        )
+        await hass.async_block_till_done()
+        for platform, key in on_demand:
+            assert registry.async_get_entity_id(platform, DOMAIN, lp_uid(entry, key))
         assert state(hass, "number", lp_uid(entry, "min_soc")).state == STATE_UNKNOWN
         assert float(state(hass, "number", lp_uid(entry, "target_soc")).state) == 80
         capacity = state(hass, "number", lp_uid(entry, "vehicle_capacity"))
@@ -560,7 +588,9 @@ async def test_session_power_and_vehicle_soc(
     async with fake_charger(entry.runtime_data.system, CP) as charger:
         await booted(hass, charger)
         soc_uid = lp_uid(entry, "vehicle_soc")
-        assert state(hass, "sensor", soc_uid).state == STATE_UNKNOWN
+        # No SoC source yet: no SoC sensor; it comes with the first source.
+        registry = er.async_get(hass)
+        assert registry.async_get_entity_id("sensor", DOMAIN, soc_uid) is None
 
         tx = await charger.start_tx(1, meter_start=1000)
         await charger.meter(
@@ -831,3 +861,52 @@ async def test_devices_and_errors_are_translated(
     )
     message = errors[f"{prefix}.exceptions.min_current_above_max.message"]
     assert all(f"{{{name}}}" in message for name in ("min", "max", "value"))
+
+
+async def test_a_charger_reporting_the_soc_brings_the_soc_entities(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """The SoC sensor and the SoC settings appear when the charger first reports a
+    SoC, showing it at once; the target time waits for a target."""
+    entry = await setup_site(site=grid_only(hass))
+    registry = er.async_get(hass)
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        tx = await charger.start_tx(1, meter_start=1000)
+        await charger.meter(1, tx, sample("Energy.Active.Import.Register", 1200, "Wh"))
+        await hass.async_block_till_done()
+        for platform, key in (("sensor", "vehicle_soc"), ("number", "target_soc")):
+            uid = lp_uid(entry, key)
+            assert registry.async_get_entity_id(platform, DOMAIN, uid) is None
+
+        await charger.meter(1, tx, sample("SoC", 57, "Percent"))
+        await hass.async_block_till_done()
+        soc = state(hass, "sensor", lp_uid(entry, "vehicle_soc"))
+        assert (float(soc.state), soc.attributes["source"]) == (57, "charger")
+        assert float(state(hass, "number", lp_uid(entry, "target_soc")).state) == 80
+        assert (
+            registry.async_get_entity_id(
+                "datetime", DOMAIN, lp_uid(entry, "target_time")
+            )
+            is None
+        )
+
+
+async def test_target_entities_once_made_stay_after_a_reload(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """An on-demand entity that was made stays: a reload adds it at once even when
+    its loadpoint no longer charges to a target (its history and automations
+    keep working)."""
+    entry = await setup_site(site=grid_only(hass))
+    site = entry.runtime_data.site
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        site.update_settings(LP, mode="plan")
+        await hass.async_block_till_done()
+        site.update_settings(LP, mode="now")
+        await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, "datetime", lp_uid(entry, "target_time")).state == STATE_UNKNOWN
+    assert float(state(hass, "number", lp_uid(entry, "target_soc")).state) == 80

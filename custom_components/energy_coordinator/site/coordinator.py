@@ -45,6 +45,7 @@ from ..csms.commands import ChargingLimit, LimitPurpose, LimitUnit
 from ..csms.model import ChargerState, ConnectorState
 from ..csms.server import CentralSystem
 from ..energy import (
+    ChargeMode,
     ControllerSettings,
     ControllerState,
     Decision,
@@ -302,6 +303,19 @@ class SiteCoordinator:
         if settings is None:
             settings = self.loadpoints[lp_id] = LoadpointSettings()
         return settings
+
+    def plans_for(self, lp_id: str) -> bool:
+        """Whether the loadpoint charges to a target (plan mode or a target time)."""
+        settings = self.settings(lp_id)
+        return settings.mode == ChargeMode.PLAN or bool(settings.target_time)
+
+    def knows_soc(self, lp_id: str, conn: ConnectorState) -> bool:
+        """Whether the vehicle's SoC can be known: its charger reports it, or the
+        owner named an entity for it."""
+        return (
+            conn.meter.soc_percent is not None
+            or self.settings(lp_id).vehicle_soc_entity is not None
+        )
 
     @property
     def runtime(self) -> dict[str, LoadpointRuntime]:

@@ -419,8 +419,7 @@ class SitePlanner:
                 self.async_request_replan()
 
     def _relevant(self, lp_id: str) -> bool:
-        settings = self.site.settings(lp_id)
-        return settings.mode == ChargeMode.PLAN or bool(settings.target_time)
+        return self.site.plans_for(lp_id)
 
     def _expected_soc(self, info: EvInfo) -> float:
         result = self.result
