@@ -32,6 +32,7 @@ again); the `source` attribute says which (`entity`, `charger` or `estimate`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -99,6 +100,9 @@ MAX_STATE_LENGTH = 255
 MAX_STATUS_REASONS = 20
 
 COORDINATOR_STATUS = "coordinator_status"
+
+#: The subjects of the site's own sentences (the others are loadpoints and loads).
+_SITE_SUBJECTS = frozenset({"site", "grid", "battery"})
 
 #: Explanation codes that report something the coordinator did (or held back).
 _ACTION_PREFIXES = ("ev.", "battery.", "load.", "grid.over_limit")
@@ -197,16 +201,19 @@ def _status_attributes(site: SiteCoordinator) -> dict[str, Any]:
     decision = last.decision
     reasons = decision.explanation
     vehicles = decision.actions.vehicles
-    site_first = sorted(
-        reasons, key=lambda r: r.subject not in ("site", "grid", "battery")
-    )
-    actions = decision.actions.as_dict()
+    # The site's own sentences first, then the loadpoints' (a garage has
+    # thousands: only the first few are shown).
+    site_first = [r for r in reasons if r.subject in _SITE_SUBJECTS]
+    site_first = site_first[:MAX_STATUS_REASONS]
+    if len(site_first) < MAX_STATUS_REASONS:
+        others = (r for r in reasons if r.subject not in _SITE_SUBJECTS)
+        site_first += itertools.islice(others, MAX_STATUS_REASONS - len(site_first))
     return {
         "summary": status_summary(decision),
         "codes": sorted({r.code.value for r in reasons}),
-        "explanation": [r.as_dict() for r in site_first[:MAX_STATUS_REASONS]],
-        "battery": actions["battery"],
-        "loads": actions["loads"],
+        "explanation": [r.as_dict() for r in site_first],
+        "battery": decision.actions.battery_dict(),
+        "loads": decision.actions.loads.as_dict(),
         "vehicles": len(vehicles),
         "charging": sum(1 for a in vehicles.values() if a.charging),
         "errors": last.errors[:MAX_STATUS_REASONS],

@@ -91,18 +91,16 @@ class Actions:
     vehicles: Mapping[str, LoadpointAction]
     loads: LoadActions
 
+    def battery_dict(self) -> dict[str, Any] | None:
+        """The battery's action, JSON-able (`None`: the site has no battery)."""
+        if self.battery is None:
+            return None
+        return {"mode": self.battery.mode.value, "power_kw": _kw(self.battery.power_w)}
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        battery = (
-            None
-            if self.battery is None
-            else {
-                "mode": self.battery.mode.value,
-                "power_kw": _kw(self.battery.power_w),
-            }
-        )
         return {
-            "battery": battery,
+            "battery": self.battery_dict(),
             "vehicles": {k: v.as_dict() for k, v in self.vehicles.items()},
             "loads": self.loads.as_dict(),
         }

@@ -139,6 +139,8 @@ PLAUSIBLE = 1e9
 
 def finite(value: object) -> float | None:
     """`value` as a float when it is a plausible finite number, else `None`."""
+    if type(value) is float:  # the common case, first (NaN fails both tests)
+        return value if -PLAUSIBLE <= value <= PLAUSIBLE else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -212,14 +214,16 @@ def _read_loadpoint(
         collect.reasons.append(
             Reason(code, lp.id, f"{label}: whether a vehicle is plugged in is {state}.")
         )
-    power = collect.value(
-        lp.charging_power_w,
-        f"{lp.id}.{LoadpointInput.CHARGING_POWER}",
-        f"{label} charging power",
-        lp.stale,
-        subject=lp.id,
-        report_missing=connected is not False and lp.online,
-    )
+    power = finite(lp.charging_power_w)
+    if power is None or lp.stale:  # only then is there anything to report
+        power = collect.value(
+            lp.charging_power_w,
+            f"{lp.id}.{LoadpointInput.CHARGING_POWER}",
+            f"{label} charging power",
+            lp.stale,
+            subject=lp.id,
+            report_missing=connected is not False and lp.online,
+        )
     if power is None and connected is not False and lp.online:
         missing.append(f"{lp.id}.{LoadpointInput.CHARGING_POWER}")
     current = finite(lp.current_a) if LoadpointInput.CURRENT not in lp.stale else None

@@ -133,6 +133,9 @@ class Actuator:
         self._battery_sent = False
         #: Loadpoints whose controllability changed since the last call.
         self.changed: set[str] = set()
+        #: Loadpoints sent a limit since the last call (what they are expected
+        #: to draw changed: `expected_current_a`).
+        self.sent: set[str] = set()
 
     def _runtime(self, lp_id: str) -> LoadpointRuntime:
         runtime = self.runtime.get(lp_id)
@@ -372,6 +375,7 @@ class Actuator:
         runtime.judged_reading = self._connector(lp_id).meter.updates
         runtime.applied_reading = runtime.judged_reading
         runtime.last_error = None
+        self.sent.add(lp_id)
         done.executed.append(
             f"{lp_id}: {limit.value} A on {limit.phases} phase(s) "
             f"({limit.purpose.value})"

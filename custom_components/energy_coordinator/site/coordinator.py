@@ -448,8 +448,9 @@ class SiteCoordinator:
             self._schedule_save()
             changed = set(self.actuator.changed)
             self.actuator.changed.clear()
-            for lp_id in changed:
+            for lp_id in changed | self.actuator.sent:
                 self.snapshots.invalidate(lp_id)
+            self.actuator.sent.clear()
             self._update_charger_repairs()
             self._notify(changed)
             clock.lap("notify")

@@ -5,9 +5,12 @@ configuration (phases, voltage, grid limit, battery), one `LoadpointSnapshot` pe
 charger connector with the owner's settings, and the flexible-load subentries,
 with the `coordinate` action's measurement overrides applied.
 
-Loadpoint snapshots are kept between decisions and rebuilt only for the loadpoints
-whose charger reported something, whose settings changed or whose controllability
-changed (`invalidate`), so a cycle re-reads what changed, not every charger.
+Loadpoint snapshots are kept between decisions. A charger's are rebuilt when it
+reports something (in its listener, so a garage's thousand reports are spread over
+the cycle instead of read in one block when it starts), a loadpoint's when its
+settings or controllability change (`invalidate`, rebuilt when next used), and the
+few that read the clock or another entity (a manual cap with an end, a vehicle SoC
+entity) for every snapshot. A cycle re-reads what changed, not every charger.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_BATTERY_BUFFER_SOC,
@@ -93,10 +97,14 @@ class SnapshotBuilder:
         self._controllable = controllable
         self._expected_current_a = expected_current_a
         self._cache: dict[str, LoadpointSnapshot] = {}
-        self._dirty_chargers: set[str] = set()
+        # Loadpoints rebuilt for every snapshot (they read the clock or HA state).
+        self._volatile: set[str] = set()
+        # Every loadpoint's snapshot in order, until one is rebuilt.
+        self._ordered: list[LoadpointSnapshot] | None = None
         self._watched: dict[str, tuple[ChargerState, list[Callable[[], None]]]] = {}
         # The loadpoint list, until a charger or connector comes or goes.
         self._list: list[Loadpoint] | None = None
+        self._by_charger: dict[str, list[Loadpoint]] = {}
         self._list_key: tuple[int, int] = (-1, -1)
         self._generation = 0
 
@@ -140,24 +148,37 @@ class SnapshotBuilder:
                         )
                     )
         self._list, self._list_key = result, key
+        self._by_charger = {}
+        for lp in result:
+            self._by_charger.setdefault(lp[1].charger_id, []).append(lp)
+        self._ordered = None
         return result
 
     def _watch(self, charger: ChargerState) -> None:
         watched = self._watched.get(charger.charger_id)
         if watched is not None and watched[0] is charger:
             return
-        if watched is not None:
+        charger_id = charger.charger_id
+        if watched is not None:  # the charger was removed and added again
             for remove in watched[1]:
                 remove()
-        charger_id = charger.charger_id
-        self._dirty_chargers.add(charger_id)
+            for lp_id, _, _ in self._by_charger.get(charger_id, ()):
+                self._cache.pop(lp_id, None)
         self._watched[charger_id] = (
             charger,
             [
-                charger.add_listener(lambda: self._dirty_chargers.add(charger_id)),
+                charger.add_listener(lambda: self._reported(charger_id)),
                 charger.add_connector_listener(lambda _: self.chargers_changed()),
             ],
         )
+
+    @callback
+    def _reported(self, charger_id: str) -> None:
+        """A charger reported: rebuild its loadpoints' snapshots now."""
+        now = dt_util.utcnow()
+        for lp_id, charger, conn in self._by_charger.get(charger_id, ()):
+            if lp_id in self._cache:
+                self._build(lp_id, charger, conn, now)
 
     @callback
     def invalidate(self, lp_id: str | None = None) -> None:
@@ -166,6 +187,7 @@ class SnapshotBuilder:
             self._cache.clear()
         else:
             self._cache.pop(lp_id, None)
+        self._ordered = None
 
     @callback
     def close(self) -> None:
@@ -287,28 +309,52 @@ class SnapshotBuilder:
         self, now: datetime, overrides: Mapping[str, Any]
     ) -> list[LoadpointSnapshot]:
         """Every loadpoint's snapshot; only changed ones are rebuilt."""
+        loadpoints = self.loadpoints()
+        ordered = self._ordered
+        if ordered is None or self._volatile:
+            cache, volatile = self._cache, self._volatile
+            ordered = []
+            for lp_id, charger, conn in loadpoints:
+                cached = cache.get(lp_id)
+                if cached is None or lp_id in volatile:
+                    cached = self._build(lp_id, charger, conn, now)
+                ordered.append(cached)
+            self._ordered = ordered
         vehicle_o = overrides.get("vehicle") or {}
         per_lp = overrides.get("vehicles") or {}
-        dirty = self._dirty_chargers
-        cache = self._cache
+        if not vehicle_o and not per_lp:
+            return list(ordered)
         result: list[LoadpointSnapshot] = []
-        for index, (lp_id, charger, conn) in enumerate(self.loadpoints()):
-            settings = self._settings(lp_id)
-            cached = cache.get(lp_id)
-            if (
-                cached is None
-                or charger.charger_id in dirty
-                or settings.vehicle_soc_entity is not None
-                or settings.manual_cap_until is not None
-            ):
-                cached = cache[lp_id] = self._loadpoint(
-                    lp_id, charger, conn, settings, now
-                )
+        for index, snapshot in enumerate(ordered):
             o = dict(vehicle_o) if index == 0 else {}
-            o |= per_lp.get(lp_id) or {}
-            result.append(self._override(cached, settings, o) if o else cached)
-        dirty.clear()
+            o |= per_lp.get(snapshot.id) or {}
+            result.append(
+                self._override(snapshot, self._settings(snapshot.id), o)
+                if o
+                else snapshot
+            )
         return result
+
+    def _build(
+        self,
+        lp_id: str,
+        charger: ChargerState,
+        conn: ConnectorState,
+        now: datetime,
+    ) -> LoadpointSnapshot:
+        """Rebuild and keep one loadpoint's snapshot."""
+        settings = self._settings(lp_id)
+        snapshot = self._cache[lp_id] = self._loadpoint(
+            lp_id, charger, conn, settings, now
+        )
+        if settings.vehicle_soc_entity is not None or (
+            settings.manual_cap_until is not None
+        ):
+            self._volatile.add(lp_id)
+        else:
+            self._volatile.discard(lp_id)
+        self._ordered = None
+        return snapshot
 
     def _loadpoint(
         self,
