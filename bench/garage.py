@@ -995,12 +995,17 @@ def summary_line(result: dict[str, Any]) -> str:
     floor_text = (
         f" (floor {floor['meter_values'].get('p99_ms', 0):.1f} ms)" if floor else ""
     )
+    gc_stats = window["loop_probe"].get("gc", {})
+    full_gc_ms = gc_stats.get("max_ms_by_generation", {}).get("2", 0.0)
     return (
         f"garage {result['config']['chargers']} chargers: "
         f"MeterValues p99 {meter.get('p99_ms', 0):.1f} ms{floor_text}, "
         f"HA API p99 {api.get('p99_ms', 0):.1f} ms, "
-        f"stall max {window['loop_probe']['lateness_ms']['max']:.0f} ms, "
-        f"cycle on the loop p50/p99 {cycle.get('p50_ms', 0):.1f}/"
+        f"stall max {window['loop_probe']['lateness_ms']['max']:.0f} ms "
+        f"({window['loop_probe'].get('max_stall_outside_gc_ms', 0):.0f} outside "
+        f"garbage collections; longest full collection "
+        f"{full_gc_ms:.0f}"
+        f" ms), cycle on the loop p50/p99 {cycle.get('p50_ms', 0):.1f}/"
         f"{cycle.get('p99_ms', 0):.1f} ms, "
         f"CPU {window['hass_cpu_percent']:.0f} % (p95 "
         f"{window['hass_cpu_percent_p95_1s']:.0f}), "

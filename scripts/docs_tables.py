@@ -354,6 +354,13 @@ class EntityGroup:
 REPORTED = "created once the charger first reports it"
 CONFIGURED = "only when the matching measurement is configured"
 PHASES = "attributes `l1`, `l2`, `l3`"
+FOR_TARGET = (
+    "created once the loadpoint charges to a target (mode plan or a target time)"
+)
+FOR_SOC = (
+    "created once the loadpoint charges to a target or its vehicle's SoC is known "
+    "(reported by the charger, or a vehicle SoC entity)"
+)
 #: Why an entity exists only sometimes, or what else it carries, by device and key.
 NOTES: dict[tuple[str, str], str] = {
     ("Charger", "firmware_status"): REPORTED,
@@ -396,8 +403,14 @@ NOTES: dict[tuple[str, str], str] = {
     ),
     ("House load", "shed_power"): "attribute `loads`: the flexible loads switched off",
     ("EV (loadpoint)", "vehicle_soc"): (
-        "from the vehicle SoC entity (options, Vehicles), the charger, or an estimate"
+        "from the vehicle SoC entity (options, Vehicles), the charger, or an "
+        f"estimate; {FOR_SOC}"
     ),
+    ("EV (loadpoint)", "min_soc"): FOR_SOC,
+    ("EV (loadpoint)", "target_soc"): FOR_SOC,
+    ("EV (loadpoint)", "vehicle_capacity"): FOR_SOC,
+    ("EV (loadpoint)", "target_time"): FOR_TARGET,
+    ("EV (loadpoint)", "clear_target_time"): FOR_TARGET,
 }
 
 

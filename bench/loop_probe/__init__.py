@@ -14,6 +14,11 @@ configuration.yaml. It owns two measurements:
 - State writes: every `state_changed` event, counted per entity kind (the entity id
   with its numbers replaced by N, e.g. `sensor.bench_N_power`), since that is what
   the recorder (a thread competing with the loop for the GIL) has to store.
+- Garbage collections (`gc.callbacks`): each collection's generation, start and
+  duration, in whichever thread it ran. A collection holds the GIL, so it stalls
+  the loop too; a full one (generation 2) walks every object of the process, and
+  with a thousand chargers that is millions. Stalls that overlap a collection are
+  counted apart (`stalls_over_50ms_outside_gc`, `max_stall_outside_gc_ms`).
 
 `GET /api/bench_loop_probe` (with a token) answers the statistics since the last
 `POST /api/bench_loop_probe` (which resets them).
@@ -22,6 +27,7 @@ configuration.yaml. It owns two measurements:
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import sys
 import threading
@@ -80,6 +86,19 @@ class LoopProbe:
             self.leaf: Counter[str] = Counter()
             self.stack_samples = 0
             self.state_writes: Counter[str] = Counter()
+            # (generation, wall time started, seconds) of each collection
+            self.collections: list[tuple[int, float, float]] = []
+
+    def gc_callback(self, phase: str, info: dict[str, Any]) -> None:
+        """`gc.callbacks`: time each collection."""
+        if phase == "start":
+            self._gc_started = (time.time(), time.perf_counter())
+            return
+        started = getattr(self, "_gc_started", None)
+        if started is None or len(self.collections) >= MAX_SAMPLES:
+            return
+        took = time.perf_counter() - started[1]
+        self.collections.append((int(info.get("generation", -1)), started[0], took))
 
     # The lateness probe (event loop) --------------------------------------------
 
@@ -148,6 +167,18 @@ class LoopProbe:
                 return round(100 * count / samples, 1) if samples else 0.0
 
             worst = sorted(self.stalls, key=lambda s: -s[1])[:20]
+            collections = list(self.collections)
+            full = [c for c in collections if c[0] == 2]
+
+            def during_gc(at: float, late: float) -> bool:
+                # The stall ran from `at` to `at + late` (+ one probe interval).
+                return any(
+                    start < at + late + INTERVAL_S and start + took > at
+                    for _, start, took in collections
+                    if took > 0.005
+                )
+
+            outside = [s for s in self.stalls if not during_gc(*s)]
             seconds = max(time.time() - self.started, 1e-9)
             writes = sum(self.state_writes.values())
             return {
@@ -171,6 +202,35 @@ class LoopProbe:
                     }
                     for at, late in worst
                 ],
+                "stalls_over_50ms_outside_gc": len(outside),
+                "max_stall_outside_gc_ms": round(
+                    max((late for _, late in outside), default=0.0) * 1000, 1
+                ),
+                "gc": {
+                    "collections_by_generation": {
+                        str(g): sum(1 for c in collections if c[0] == g)
+                        for g in (0, 1, 2)
+                    },
+                    "max_ms_by_generation": {
+                        str(g): round(
+                            max((c[2] for c in collections if c[0] == g), default=0.0)
+                            * 1000,
+                            1,
+                        )
+                        for g in (0, 1, 2)
+                    },
+                    "total_ms": round(sum(c[2] for c in collections) * 1000, 1),
+                    "full_collections": [
+                        {
+                            "at": datetime.fromtimestamp(start, UTC).isoformat(
+                                timespec="milliseconds"
+                            ),
+                            "ms": round(took * 1000, 1),
+                        }
+                        for _, start, took in full[:20]
+                    ],
+                    "objects_tracked": len(gc.get_objects()),
+                },
                 "state_writes": writes,
                 "state_writes_per_s": round(writes / seconds, 1),
                 "state_writes_by_kind": [
@@ -219,11 +279,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Start the probe and serve its statistics."""
     probe = LoopProbe(hass.loop)
     probe.start()
+    gc.callbacks.append(probe.gc_callback)
     hass.http.register_view(LoopProbeView(probe))
     hass.bus.async_listen(EVENT_STATE_CHANGED, probe.state_changed)
 
     def stop(_: Event) -> None:
         probe.stop()
+        if probe.gc_callback in gc.callbacks:
+            gc.callbacks.remove(probe.gc_callback)
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop)
     return True

@@ -9,6 +9,8 @@ exceed the limit and come back with hysteresis, driven by the built-in loop.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from custom_components.energy_coordinator.const import DOMAIN
@@ -177,3 +179,33 @@ async def test_load_shedding_with_hysteresis_by_the_loop(
     assert (h.site.last.at - started).total_seconds() >= 120
     assert "load.restored" in h.site.last.decision.codes(BOILER)
     assert "load.restored" in h.site.last.decision.codes(POOL_PUMP)
+
+
+async def test_the_loop_writes_settings_at_once_and_its_memory_once_a_minute(
+    site_harness: SiteHarness, hass_storage: dict[str, Any]
+) -> None:
+    """A loop that runs every 5 s changes the controller's memory every cycle: it
+    is written once a minute, not every cycle (a garage's thousand loadpoints
+    each time), while the owner's change is on disk within 5 s even though every
+    cycle asks for a save."""
+    h = site_harness
+    await h.start(actuators={"loop_interval": 5})
+    await h.charger("SIM1", ChargePoint16)
+    key = f"{DOMAIN}.{h.site.entry_id}.site"
+    await h.tick(30)  # the loop has run and keeps running
+    hass_storage.pop(key, None)
+
+    h.site.update_settings("SIM1/1", mode="now")
+    for _ in range(2):
+        await h.tick(2.5)  # every cycle in between schedules a save again
+    saved = hass_storage[key]["data"]
+    assert saved["loadpoints"]["SIM1/1"]["mode"] == "now"
+
+    hass_storage.pop(key)
+    for _ in range(11):  # 55 s of cycles, each one a save request
+        await h.tick(5)
+        assert key not in hass_storage  # the controller memory waits
+    await h.tick(6)
+    saved = hass_storage[key]["data"]
+    assert "SIM1/1" in saved["controller"]["loadpoints"]
+    assert saved["loadpoints"]["SIM1/1"]["mode"] == "now"

@@ -60,6 +60,8 @@ from .commands import ChargerCommands
 from .readings import SOURCE_KEYS, SourceReader, number
 from .repairs import SiteRepairs
 from .settings import (
+    CONTROLLER_SAVE_DELAY_S,
+    SETTINGS_SAVE_DELAY_S,
     BatteryCommand,
     LoadpointSettings,
     SiteSettingsStore,
@@ -223,8 +225,8 @@ class SiteCoordinator:
         return self.loadpoints, self.grid_limit_override, self._state.to_dict()
 
     @callback
-    def _schedule_save(self) -> None:
-        self._store.schedule_save(self._saved)
+    def _schedule_save(self, delay: float = SETTINGS_SAVE_DELAY_S) -> None:
+        self._store.schedule_save(self._saved, delay)
 
     async def async_save(self) -> None:
         """Write the settings now."""
@@ -445,7 +447,7 @@ class SiteCoordinator:
             else:
                 result.changed_at = previous.changed_at
             self.last = result
-            self._schedule_save()
+            self._schedule_save(CONTROLLER_SAVE_DELAY_S)
             changed = set(self.actuator.changed)
             self.actuator.changed.clear()
             for lp_id in changed | self.actuator.sent:

@@ -23,6 +23,12 @@ from ..energy import ChargeMode, PhaseSetting
 
 STORAGE_VERSION = 1
 
+#: A change of the owner's settings is written within this many seconds.
+SETTINGS_SAVE_DELAY_S = 5.0
+#: The controller's memory (timers, phases) changes every cycle: written at most
+#: this often.
+CONTROLLER_SAVE_DELAY_S = 60.0
+
 
 def loadpoint_id(charger_id: str, connector_id: int) -> str:
     """The id of the loadpoint of one charger connector."""
@@ -110,7 +116,13 @@ class SiteSettingsStore:
     """Loads and (debounced) saves the site's stored settings."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._hass = hass
         self._store = site_store(hass, entry_id)
+        # Each loadpoint's stored form, until its settings change (a garage's
+        # thousand loadpoints are not converted again for every write).
+        self._dicts: dict[str, tuple[LoadpointSettings, dict[str, Any]]] = {}
+        # When the scheduled write is due (loop time), None: none scheduled.
+        self._due: float | None = None
 
     async def async_load(self) -> StoredSite:
         """The stored settings (empty when none)."""
@@ -128,21 +140,38 @@ class SiteSettingsStore:
             controller=data.get("controller"),
         )
 
-    @staticmethod
     def _data(
+        self,
         loadpoints: Mapping[str, LoadpointSettings],
         grid_limit: float | None,
         controller: dict[str, Any],
     ) -> dict[str, Any]:
-        return {
-            "loadpoints": {k: asdict(v) for k, v in loadpoints.items()},
-            "grid_limit": grid_limit,
-            "controller": controller,
-        }
+        dicts = self._dicts
+        stored: dict[str, dict[str, Any]] = {}
+        for lp_id, settings in loadpoints.items():
+            cached = dicts.get(lp_id)
+            if cached is None or cached[0] is not settings:
+                cached = dicts[lp_id] = (settings, asdict(settings))
+            stored[lp_id] = cached[1]
+        return {"loadpoints": stored, "grid_limit": grid_limit, "controller": controller}
 
-    def schedule_save(self, data: Any) -> None:
-        """Save `data()` (a callable returning what `save` takes) in 5 s."""
-        self._store.async_delay_save(lambda: self._data(*data()), 5)
+    def schedule_save(self, data: Any, delay: float = SETTINGS_SAVE_DELAY_S) -> None:
+        """Save `data()` (a callable returning what `save` takes) within `delay` s.
+
+        A write already due sooner takes the newest data with it; a later call
+        never postpones it (HA's `Store` alone would push the write back on every
+        call, and a loop that saves every cycle would never write).
+        """
+        now = self._hass.loop.time()
+        if self._due is not None and self._due <= now + delay:
+            return
+        self._due = now + delay
+
+        def write() -> dict[str, Any]:
+            self._due = None
+            return self._data(*data())
+
+        self._store.async_delay_save(write, delay)
 
     async def async_save(
         self,
@@ -151,4 +180,5 @@ class SiteSettingsStore:
         controller: dict[str, Any],
     ) -> None:
         """Write now."""
+        self._due = None
         await self._store.async_save(self._data(loadpoints, grid_limit, controller))
