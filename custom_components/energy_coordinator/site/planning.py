@@ -335,23 +335,29 @@ class SitePlanner:
     @callback
     def _follow_loadpoints(self) -> None:
         """Follow every approved charger, and the settings of its loadpoints."""
-        system = self.site.system
-        for charger_id, charger in list(system.chargers.items()):
-            if not system.is_approved(charger_id):
-                continue
-            watched = self._charger_unsubs.get(charger_id)
-            if watched is None or watched[0] is not charger:
-                if watched is not None:
-                    watched[1]()
-                self._charger_unsubs[charger_id] = (
-                    charger,
-                    charger.add_listener(self._reported_by(charger_id)),
-                )
-            self._follow_connectors(charger_id)
+        for charger_id in list(self.site.system.chargers):
+            self._follow_charger(charger_id)
         known = {lp_id for lp_id, _, _ in self.site.loadpoint_connectors()}
         for lp_id in [lp for lp in self._lp_unsubs if lp not in known]:
             self._lp_unsubs.pop(lp_id)()
             self._plugged.pop(lp_id, None)
+
+    @callback
+    def _follow_charger(self, charger_id: str) -> None:
+        """Follow one approved charger's reports and its loadpoints' settings."""
+        system = self.site.system
+        charger = system.chargers.get(charger_id)
+        if charger is None or not system.is_approved(charger_id):
+            return
+        watched = self._charger_unsubs.get(charger_id)
+        if watched is None or watched[0] is not charger:
+            if watched is not None:
+                watched[1]()
+            self._charger_unsubs[charger_id] = (
+                charger,
+                charger.add_listener(self._reported_by(charger_id)),
+            )
+        self._follow_connectors(charger_id)
 
     @callback
     def _follow_connectors(self, charger_id: str) -> bool:
@@ -376,7 +382,9 @@ class SitePlanner:
 
     @callback
     def _charger_added(self, charger_id: str) -> None:
-        self._follow_loadpoints()
+        # Only this charger: a garage booting a thousand must not walk them all
+        # for each (a forgotten charger's loadpoints go at the next quarter hour).
+        self._follow_charger(charger_id)
         self.async_request_replan()
 
     def _reported_by(self, charger_id: str) -> Callable[[], None]:

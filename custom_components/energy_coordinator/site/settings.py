@@ -153,7 +153,11 @@ class SiteSettingsStore:
             if cached is None or cached[0] is not settings:
                 cached = dicts[lp_id] = (settings, asdict(settings))
             stored[lp_id] = cached[1]
-        return {"loadpoints": stored, "grid_limit": grid_limit, "controller": controller}
+        return {
+            "loadpoints": stored,
+            "grid_limit": grid_limit,
+            "controller": controller,
+        }
 
     def schedule_save(self, data: Any, delay: float = SETTINGS_SAVE_DELAY_S) -> None:
         """Save `data()` (a callable returning what `save` takes) within `delay` s.
