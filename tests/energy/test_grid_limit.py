@@ -574,3 +574,22 @@ def test_held_limits_never_exceed_the_headroom(
         assert grant.current_a == share or (
             kept is not None and grant.current_a == kept and abs(kept - share) < 0.5
         )
+
+
+def test_a_large_site_gives_way_at_checkpoints_and_decides_the_same() -> None:
+    """A garage's decision calls its checkpoint every `CHECKPOINT_EVERY`
+    loadpoints while reading, planning and granting (so a worker thread can hand
+    the GIL to the event loop), and the checkpoint changes nothing."""
+    from custom_components.energy_coordinator.energy import decide
+    from custom_components.energy_coordinator.energy.readings import (
+        CHECKPOINT_EVERY,
+    )
+
+    evs = [ev(f"cp{i:03}/1", mode=ChargeMode.NOW) for i in range(3 * CHECKPOINT_EVERY)]
+    snapshot = site(*evs, grid_limit_a=100.0, house_power_w=2000.0)
+    calls: list[int] = []
+    given_way = decide(snapshot, None, 1000.0, checkpoint=lambda: calls.append(1))
+    alone = decide(snapshot, None, 1000.0)
+    assert len(calls) == 3 * 3  # three loops (read, plan, grant), three times each
+    assert given_way.actions == alone.actions
+    assert given_way.explanation == alone.explanation

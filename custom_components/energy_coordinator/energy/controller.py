@@ -22,6 +22,7 @@ all of it passes the same real-time limits as the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from .battery import battery_action, planned_battery_action, surplus_budget
@@ -29,7 +30,7 @@ from .decision import Actions, Decision, LoadActions, LoadpointAction, SiteStatu
 from .explanation import Code, Reason, amps
 from .grid_limit import CurrentGrant, CurrentRequest, GridLimiter
 from .model import SiteSnapshot
-from .readings import SiteReadings, read_site
+from .readings import CHECKPOINT_EVERY, SiteReadings, no_checkpoint, read_site
 from .settings import DEFAULT_SETTINGS, ControllerSettings
 from .shedding import LoadShedder
 from .site_load import PhaseLoad, estimate_non_ev_load
@@ -188,23 +189,33 @@ def decide(
     now: datetime | float,
     settings: ControllerSettings = DEFAULT_SETTINGS,
     targets: SlotTargets | None = None,
+    checkpoint: Callable[[], None] = no_checkpoint,
 ) -> Decision:
     """Decide what the battery, the chargers and the flexible loads do now
-    (following `targets`, the horizon plan's slot, where it has one)."""
+    (following `targets`, the horizon plan's slot, where it has one).
+
+    `checkpoint` is called every `CHECKPOINT_EVERY` loadpoints: a caller that
+    decides a large site in a worker thread uses it to give the GIL to the event
+    loop's thread (a garage's decision takes tens of milliseconds of pure Python,
+    and the loop would otherwise wait up to the interpreter's switch interval
+    each time it wants to run). It must not change anything the decision reads.
+    """
     t = timestamp(now)
     if targets is not None and not (
         targets.start.timestamp() - 1e-6 <= t < targets.end.timestamp()
     ):
         targets = None  # a slot that is over (or not yet begun) is no plan
     state = state or ControllerState()
-    readings = read_site(snapshot)
+    readings = read_site(snapshot, checkpoint)
     phase_load = estimate_non_ev_load(readings, settings.house_load_split)
     budget = surplus_budget(readings)
 
     load_plan = LoadShedder(settings).plan(
         snapshot.loads, readings, phase_load, budget.zone, state, t, targets
     )
-    plans = SurplusController(settings).plan(readings, budget, state, t, targets)
+    plans = SurplusController(settings).plan(
+        readings, budget, state, t, targets, checkpoint
+    )
 
     headroom, grid_reasons = _headroom(readings, phase_load, settings.grid_margin_a)
     if headroom is not None and (load_plan.restore_ids or load_plan.plan_on_ids):
@@ -239,7 +250,9 @@ def decide(
     fast_charging = False
     fast_unplanned = False
     ev_line_a = [0.0] * readings.lines
-    for plan, request in zip(plans, requests, strict=True):
+    for index, (plan, request) in enumerate(zip(plans, requests, strict=True), 1):
+        if index % CHECKPOINT_EVERY == 0:
+            checkpoint()
         grant = grants[plan.readings.id]
         action = LoadpointAction(
             mode=plan.readings.mode,

@@ -11,6 +11,7 @@ side). Everything downstream reads `SiteReadings`, never the raw snapshot.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .explanation import Code, Reason, kw
@@ -301,8 +302,19 @@ def _limit_a(site: SiteSnapshot, voltage: float, lines: int) -> float | None:
     return min(limits) if limits else None
 
 
-def read_site(site: SiteSnapshot) -> SiteReadings:
-    """Validate and complete the snapshot's measurements."""
+#: Loadpoints handled between two calls of a decision's `checkpoint`.
+CHECKPOINT_EVERY = 50
+
+
+def no_checkpoint() -> None:
+    """The default checkpoint: nothing to give way to."""
+
+
+def read_site(
+    site: SiteSnapshot, checkpoint: Callable[[], None] = no_checkpoint
+) -> SiteReadings:
+    """Validate and complete the snapshot's measurements (`checkpoint` is called
+    every `CHECKPOINT_EVERY` loadpoints)."""
     collect = _Collector()
     lines = 3 if (finite(site.phases) or 3) >= 2 else 1
     voltage = finite(site.voltage_v)
@@ -387,7 +399,12 @@ def read_site(site: SiteSnapshot) -> SiteReadings:
         if lp.id not in seen:  # a repeated id is ignored (first, by priority, wins)
             seen.add(lp.id)
             unique.append(lp)
-    loadpoints = tuple(_read_loadpoint(lp, lines, collect) for lp in unique)
+    read: list[LoadpointReadings] = []
+    for index, lp in enumerate(unique, 1):
+        read.append(_read_loadpoint(lp, lines, collect))
+        if index % CHECKPOINT_EVERY == 0:
+            checkpoint()
+    loadpoints = tuple(read)
     # An offline charger is outside our control: its draw counts as house load.
     ev_known = sum(lp.power_w or 0.0 for lp in loadpoints if lp.snapshot.online)
 

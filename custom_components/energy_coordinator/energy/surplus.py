@@ -38,13 +38,19 @@ In the other slots it follows its mode (`plan` as `pv`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .battery import SurplusBudget
 from .explanation import Code, Reason, amps, kw, secs
 from .model import ChargeMode
 from .phases import PhaseDecision, PhaseSwitcher, since
-from .readings import LoadpointReadings, SiteReadings
+from .readings import (
+    CHECKPOINT_EVERY,
+    LoadpointReadings,
+    SiteReadings,
+    no_checkpoint,
+)
 from .settings import ControllerSettings, FallbackPolicy, SharingPolicy
 from .state import ControllerState, LoadpointState
 from .targets import SlotTargets
@@ -137,14 +143,18 @@ class SurplusController:
         state: ControllerState,
         now: float,
         targets: SlotTargets | None = None,
+        checkpoint: Callable[[], None] = no_checkpoint,
     ) -> list[LoadpointPlan]:
         """Plans for every loadpoint, highest priority first (`targets`: the
-        horizon plan's slot, followed by the loadpoints it covers)."""
+        horizon plan's slot, followed by the loadpoints it covers; `checkpoint`
+        is called every `CHECKPOINT_EVERY` loadpoints)."""
         plans: dict[str, LoadpointPlan] = {}
         remaining = budget.pool_w
         volts = readings.voltage_v
         surplus_driven: list[LoadpointReadings] = []
-        for lp in readings.loadpoints:
+        for index, lp in enumerate(readings.loadpoints, 1):
+            if index % CHECKPOINT_EVERY == 0:
+                checkpoint()
             lp_state = state.loadpoint(lp.id)
             planned_w = targets.planned_ev_w(lp.id) if targets else None
             plan = self._plan_fixed(
