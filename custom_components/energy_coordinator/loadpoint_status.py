@@ -86,11 +86,6 @@ def loadpoint_status(
     last = site.last
     vehicles = last.decision.actions.vehicles if last is not None else {}
     loadpoints = site.loadpoint_connectors()
-    about: dict[str, list[Reason]] = {}
-    if last is not None:
-        for reason in last.decision.explanation:
-            if reason.code.value.startswith(("ev.", "input.")):
-                about.setdefault(reason.subject, []).append(reason)
 
     def charging(lp_id: str) -> bool:
         action = vehicles.get(lp_id)
@@ -101,6 +96,15 @@ def loadpoint_status(
         loadpoints,
         key=lambda lp: (not charging(lp[0]), not lp[2].plugged, lp[0]),
     )
+    # The sentences about the listed loadpoints only (a garage has thousands).
+    about: dict[str, list[Reason]] = {lp[0]: [] for lp in listed}
+    if last is not None:
+        for reason in last.decision.explanation:
+            sentences = about.get(reason.subject)
+            if sentences is not None and reason.code.value.startswith(
+                ("ev.", "input.")
+            ):
+                sentences.append(reason)
     devices = dr.async_get(hass)
     by_id = {lp[0]: lp for lp in loadpoints}
 
