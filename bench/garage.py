@@ -733,6 +733,10 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
             states = len(await ha.get("/api/states", request_timeout=60))
         except Exception as err:  # a count is not worth losing the run
             states = repr(err)
+        try:
+            objects = await ha.get("/api/bench_loop_probe/objects", request_timeout=120)
+        except Exception as err:  # a count is not worth losing the run
+            objects = {"error": repr(err)}
         teardown = await client.next("teardown", 300)
         await client.finish()
 
@@ -836,6 +840,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                     "last": {k: round(v) for k, v in feed.last.items()},
                 },
                 "home_assistant_states": states,
+                "objects_by_type": objects,
                 "ha_log_problems": problems_window,
             },
             "teardown": {
