@@ -215,13 +215,21 @@ async def test_evening_plan_charges_in_the_cheap_hours(
         try:
             await wait_for(lambda: charger.first("booted"), 30, "the charger to boot")
             entities = await wait_for(
-                lambda: _loadpoint(ha, entry_id), 20, "the loadpoint's entities"
+                lambda: _loadpoint(ha, entry_id, ("charge_mode", "charger_power")),
+                20,
+                "the loadpoint's entities",
             )
             feed.ev_power_entities = [entities["charger_power"]]
             await ha.call_service(
                 "select",
                 "select_option",
                 {"entity_id": entities["charge_mode"], "option": "plan"},
+            )
+            # What charging to a target needs comes with the plan mode.
+            entities = await wait_for(
+                lambda: _loadpoint(ha, entry_id, ("target_soc", "target_time")),
+                20,
+                "the loadpoint's target entities",
             )
             await ha.call_service(
                 "number",
@@ -329,9 +337,10 @@ async def test_evening_plan_charges_in_the_cheap_hours(
     assert session_kwh == pytest.approx(night[-1]["session_wh"] / 1000, abs=0.1)
 
 
-async def _loadpoint(ha: HassProcess, entry_id: str) -> dict[str, str] | None:
+async def _loadpoint(
+    ha: HassProcess, entry_id: str, wanted: tuple[str, ...]
+) -> dict[str, str] | None:
     found = await loadpoint_entities(ha, entry_id, CHARGER_ID)
-    wanted = ("charge_mode", "target_soc", "target_time", "charger_power")
     return found if all(key in found for key in wanted) else None
 
 
