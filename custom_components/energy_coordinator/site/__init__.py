@@ -1,14 +1,15 @@
 """The site in Home Assistant: the adapter between HA and the coordination core.
 
-`coordinator` (one loop decides), `settings` (the owner's choices and their
-store), `readings` (the one place that reads the meters), `snapshot` (the site as
-the core sees it), `actuation` (carrying decisions out), `repairs` (issues in
-HA's registry).
+`coordinator` (one loop decides), `outcomes` (what a coordination returns),
+`settings` (the owner's choices and their store), `readings` (the one place that
+reads the meters), `snapshot` (the site as the core sees it), `actuation`
+(carrying decisions out), `repairs` (issues in HA's registry).
 """
 
 from __future__ import annotations
 
-from .coordinator import CoordinationResult, ManualCap, SiteCoordinator
+from .coordinator import SiteCoordinator
+from .outcomes import CoordinationResult, ManualCap
 from .settings import (
     BatteryCommand,
     LoadpointSettings,

@@ -10,7 +10,8 @@ settings or controllability changed. It also runs the optional built-in loop for
 owners who want no automation, and carries out a person's commands on a
 coordinated loadpoint (a manual current cap, start and stop) as inputs the
 coordinator honours, never fights. Each decision follows the horizon plan's slot
-(`plan_targets`, set by the site's `planning.SitePlanner`).
+(`plan_targets`, set by the site's `planning.SitePlanner`). What a coordination
+and a person's cap return is in `outcomes.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,7 @@ from ..energy import (
 )
 from .actuation import Actuator, CarryOut, LoadpointRuntime
 from .commands import ChargerCommands
+from .outcomes import CoordinationResult, CycleClock, ManualCap
 from .readings import SOURCE_KEYS, SourceReader, number
 from .repairs import SiteRepairs
 from .settings import (
@@ -83,58 +85,6 @@ SOURCE_LABELS = {
     "grid_current_l2_entity": "Grid current L2",
     "grid_current_l3_entity": "Grid current L3",
 }
-
-
-@dataclass
-class CoordinationResult:
-    """The last coordination: when, the decision, and what was carried out."""
-
-    at: datetime
-    decision: Decision
-    dry_run: bool
-    executed: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-    #: When the decision's actions last differed from the one before.
-    changed_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The response of the `coordinate` action."""
-        data = self.decision.as_dict()
-        data["time"] = self.at.isoformat()
-        data["dry_run"] = self.dry_run
-        data["executed"] = list(self.executed)
-        data["errors"] = list(self.errors)
-        data["pending"] = list(self.pending)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class ManualCap:
-    """What a person's current limit on a coordinated loadpoint does."""
-
-    loadpoint: str
-    cap_a: float
-    until: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The response of `set_current_limit` for a coordinated loadpoint."""
-        until = (
-            f"until {self.until.isoformat(timespec='minutes')}"
-            if self.until
-            else "until the limit is cleared"
-        )
-        return {
-            "coordinated": True,
-            "loadpoint": self.loadpoint,
-            "cap_a": round(self.cap_a, 1),
-            "until": self.until.isoformat() if self.until else None,
-            "message": (
-                f"The site coordinates {self.loadpoint}: {self.cap_a:g} A is its "
-                f"cap {until}. The coordinator may give it less (solar surplus, "
-                f"grid limit), never more."
-            ),
-        }
 
 
 class SiteCoordinator:
@@ -430,7 +380,7 @@ class SiteCoordinator:
     ) -> CoordinationResult:
         """Decide and, unless `dry_run`, carry the decision out."""
         async with self._lock:
-            clock = _CycleClock()
+            clock = CycleClock()
             now = dt_util.utcnow()
             self._prepare_loadpoints(now)
             self._update_repairs()
@@ -585,30 +535,6 @@ GIVE_WAY_S = 0.0002
 
 def _give_way() -> None:
     time.sleep(GIVE_WAY_S)
-
-
-class _CycleClock:
-    """Where a coordination's time goes: on the event loop, or waited for."""
-
-    def __init__(self) -> None:
-        self._start = self._last = time.perf_counter()
-        self._laps: list[tuple[str, float]] = []
-        self.loop_ms = 0.0
-
-    def lap(self, name: str, on_loop: bool = True) -> None:
-        now = time.perf_counter()
-        ms = (now - self._last) * 1000
-        self._laps.append((name, ms))
-        if on_loop:
-            self.loop_ms += ms
-        self._last = now
-
-    @property
-    def total_ms(self) -> float:
-        return (self._last - self._start) * 1000
-
-    def laps(self) -> str:
-        return ", ".join(f"{name} {ms:.1f} ms" for name, ms in self._laps)
 
 
 def _charger_name(charger: ChargerState | None, charger_id: str) -> str:
