@@ -206,18 +206,25 @@ def async_setup_tracked_entities(
                 entity.lp_id not in item.settings_followed
             ):
                 item.settings_followed[entity.lp_id] = site.add_listener(
-                    lambda: check_waiting(item), entity.lp_id
+                    lambda: check_waiting(item, at_once=True), entity.lp_id
                 )
         if item.waiting and item.remove_waiting is None:
             item.remove_waiting = item.charger.add_listener(lambda: check_waiting(item))
 
     @callback
-    def check_waiting(item: _Tracked) -> None:
+    def check_waiting(item: _Tracked, at_once: bool = False) -> None:
+        """Add the waiting entities that are needed now; `at_once` (a person
+        changed the loadpoint's settings) hands them to HA before returning, so
+        the next step of the script or automation that chose plan mode finds
+        them."""
         ready = [e for e in item.waiting if e.reported()]
         if not ready:
             return
         item.waiting = [e for e in item.waiting if e not in ready]
-        queue.add(ready)
+        if at_once:
+            async_add_entities(ready)
+        else:
+            queue.add(ready)
         still = {e.lp_id for e in item.waiting if isinstance(e, LoadpointEntity)}
         for lp_id in [lp for lp in item.settings_followed if lp not in still]:
             item.settings_followed.pop(lp_id)()

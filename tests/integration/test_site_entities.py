@@ -910,3 +910,49 @@ async def test_target_entities_once_made_stay_after_a_reload(
     await hass.async_block_till_done()
     assert state(hass, "datetime", lp_uid(entry, "target_time")).state == STATE_UNKNOWN
     assert float(state(hass, "number", lp_uid(entry, "target_soc")).state) == 80
+
+
+async def test_a_script_choosing_plan_mode_sets_the_target_in_its_next_step(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """The documented automation: choose plan mode, then set the target SoC and
+    time in the very next steps. The on-demand entities exist by then (no waiting
+    in between)."""
+    entry = await setup_site(site=grid_only(hass))
+    site = entry.runtime_data.site
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        target = datetime(2030, 5, 1, 7, 0, tzinfo=dt_util.UTC)
+        await hass.services.async_call(
+            "select",
+            "select_option",
+            {
+                ATTR_ENTITY_ID: entity_id(hass, "select", lp_uid(entry, "charge_mode")),
+                "option": "plan",
+            },
+            blocking=True,
+        )
+        # No block_till_done: the next step runs straight after the first.
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {
+                ATTR_ENTITY_ID: entity_id(hass, "number", lp_uid(entry, "target_soc")),
+                "value": 90,
+            },
+            blocking=True,
+        )
+        await hass.services.async_call(
+            "datetime",
+            "set_value",
+            {
+                ATTR_ENTITY_ID: entity_id(
+                    hass, "datetime", lp_uid(entry, "target_time")
+                ),
+                "datetime": target,
+            },
+            blocking=True,
+        )
+        settings = site.settings(LP)
+        assert settings.target_soc_pct == 90
+        assert dt_util.parse_datetime(settings.target_time or "") == target
