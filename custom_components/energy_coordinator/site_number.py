@@ -235,9 +235,8 @@ class LoadpointNumberEntity(LoadpointEntity, NumberEntity):
     def reported(self) -> bool:
         """SoC and target settings once the loadpoint charges to a target or its
         vehicle's SoC is known; the others always."""
-        return not self.entity_description.for_targets or (
-            self.site.plans_for(self.lp_id)
-            or self.site.knows_soc(self.lp_id, self.connector)
+        return not self.entity_description.for_targets or self.site.soc_matters(
+            self.lp_id, self.connector
         )
 
     async def async_set_native_value(self, value: float) -> None:

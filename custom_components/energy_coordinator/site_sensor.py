@@ -735,9 +735,7 @@ class VehicleSocSensor(LoadpointEntity, SensorEntity):
     def reported(self) -> bool:
         """Once the vehicle's SoC can be known or the loadpoint charges to a
         target (the SoC is then estimated from the energy charged)."""
-        return self.site.plans_for(self.lp_id) or self.site.knows_soc(
-            self.lp_id, self.connector
-        )
+        return self.site.soc_matters(self.lp_id, self.connector)
 
     def shown(self) -> Any:
         """Work the value out (and remember a known SoC for estimates)."""

@@ -269,6 +269,11 @@ class SiteCoordinator:
             or self.settings(lp_id).vehicle_soc_entity is not None
         )
 
+    def soc_matters(self, lp_id: str, conn: ConnectorState) -> bool:
+        """Whether the loadpoint's SoC entities are of use: it charges to a
+        target, or its vehicle's SoC can be known."""
+        return self.plans_for(lp_id) or self.knows_soc(lp_id, conn)
+
     @property
     def runtime(self) -> dict[str, LoadpointRuntime]:
         """What the actuator remembers per loadpoint."""
