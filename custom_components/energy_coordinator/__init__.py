@@ -3,19 +3,22 @@
 Owns the config entry lifecycle: the central system (`central_system`, kept running
 across a reload that changed only coordination options), the site and its horizon
 planner, forwarding the entity platforms, and registering the actions and (once per
-HA run) the Lovelace cards (`cards`).
+HA run) the Lovelace cards (`cards`) and the heap freeze of a large site (`heap`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .blueprint import async_install_blueprint
@@ -33,8 +36,10 @@ from .const import (
     DOMAIN,
     GRID_LIMIT_UNIT_AMPERE,
     GRID_LIMIT_UNIT_KILOWATT,
+    SIGNAL_NEW_CHARGER,
     SUBENTRY_FLEXIBLE_LOAD,
 )
+from .heap import HEAP, RECLAIM_EVERY, HeapFreeze
 from .identifiers import async_migrate_registries, charger_of_device
 from .plan_services import async_setup_plan_services
 from .runtime import EnergyCoordinatorConfigEntry, RuntimeData
@@ -62,11 +67,53 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions and its Lovelace cards."""
     async_setup_parking(hass)
+    _async_setup_heap(hass)
     async_setup_cards(hass)
     async_setup_services(hass)
     async_setup_site_services(hass)
     async_setup_plan_services(hass)
     return True
+
+
+@callback
+def _async_setup_heap(hass: HomeAssistant) -> None:
+    """Once per HA run: the heap freeze, lifted once a day and at stop."""
+    heap = hass.data[HEAP] = HeapFreeze()
+    heap.start()
+
+    @callback
+    def reclaim(now: datetime) -> None:
+        heap.reclaim()
+
+    cancel = async_track_time_interval(
+        hass, reclaim, RECLAIM_EVERY, name="energy_coordinator heap reclaim"
+    )
+
+    @callback
+    def stop(event: Event) -> None:
+        cancel()
+        heap.stop()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop)
+
+
+@callback
+def _async_watch_heap(hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry) -> None:
+    """The entry's chargers count towards the heap freeze until it unloads."""
+    heap = hass.data[HEAP]
+    system = entry.runtime_data.system
+    heap.watch(entry.entry_id, lambda: len(system.chargers))
+
+    @callback
+    def charger_added(charger_id: str) -> None:
+        heap.update()
+
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, SIGNAL_NEW_CHARGER.format(entry.entry_id), charger_added
+        )
+    )
+    entry.async_on_unload(lambda: heap.unwatch(entry.entry_id))
 
 
 async def async_setup_entry(
@@ -91,6 +138,7 @@ async def async_setup_entry(
         planner = SitePlanner(hass, site, entry.runtime_data.entities)
         entry.runtime_data.planner = planner
         site.plan_targets = planner.targets_at
+    _async_watch_heap(hass, entry)
     async_remove_unused_loadpoint_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(site.async_shutdown)
@@ -167,6 +215,10 @@ async def async_remove_config_entry_device(
         charger_id, connector_id = found
         if connector_id is None and charger_id in system.chargers:
             await system.forget(charger_id)
+            # Its entities' cycles may be frozen: the next full collection frees them.
+            heap = hass.data[HEAP]
+            heap.update()
+            heap.reclaim()
     return True
 
 

@@ -1,4 +1,5 @@
-"""Diagnostics download: settings, chargers and the plan, secrets redacted."""
+"""Diagnostics download: settings, chargers, the plan and the heap freeze, secrets
+redacted."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_CHARGER_PASSWORD, DOMAIN
 from .csms.model import ChargerState
+from .heap import HEAP
 from .identifiers import charger_of_device
 from .runtime import EnergyCoordinatorConfigEntry
 from .site.plan_view import plan_response
@@ -91,6 +93,7 @@ async def async_get_config_entry_diagnostics(
         else plan_response(
             planner.result, planner.options, hass.config.currency, with_slots=False
         ),
+        "heap_freeze": hass.data[HEAP].as_dict(),
     }
 
 
