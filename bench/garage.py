@@ -181,6 +181,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sample hass with py-spy during the window (bench/requirements.txt)",
     )
     parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace hass's allocations (slow: for where the memory goes, not timing)",
+    )
+    parser.add_argument(
         "--keep-config", action="store_true", help="keep hass's config dir (logs)"
     )
     parser.add_argument("--output", type=Path, help="JSON file (default: results/)")
@@ -575,6 +580,17 @@ class PhaseProfiler:
             self.summaries[self.phase] = summarise_profile(path, seconds)
 
 
+async def reclaim(ha: HassProcess) -> dict[str, Any]:
+    """Lift the integration's heap freeze, collect, count what it had held."""
+    try:
+        answer: dict[str, Any] = await ha.post(
+            "/api/bench_loop_probe/reclaim", request_timeout=120
+        )
+    except Exception as err:  # not worth losing the run
+        return {"error": repr(err)}
+    return answer
+
+
 async def take_probe(ha: HassProcess) -> dict[str, Any]:
     """The loop probe's statistics since its last reset; then reset it."""
     stats: dict[str, Any] = await ha.get("/api/bench_loop_probe", request_timeout=60)
@@ -615,6 +631,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         log_level="warning",
         log_levels={COORDINATOR_LOGGER: "debug"},
         extra_config=(RECORDER_CONFIG if args.recorder else "") + PROBE_CONFIG,
+        env={"PYTHONTRACEMALLOC": "1"} if args.tracemalloc else None,
     )
     ocpp_port = args.ocpp_port or free_port()
     client = LoadClient()
@@ -682,6 +699,10 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         # up with the ramp's state changes (a restart's burst is the ramp's).
         drained_after = await wait_for_recorder(ha, args.settle_backlog_s)
         settle_cpu = settle.cpu_percent()
+        # What the heap freeze held as garbage so far; the one at the end of the
+        # window is then the window's own (the steady rate).
+        reclaim_settle = await reclaim(ha)
+        await asyncio.sleep(5)
 
         # The window ---------------------------------------------------------------
         settle_probe = await take_probe(ha)
@@ -737,6 +758,14 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
             objects = await ha.get("/api/bench_loop_probe/objects", request_timeout=120)
         except Exception as err:  # a count is not worth losing the run
             objects = {"error": repr(err)}
+        objects["heap_reclaim"] = await reclaim(ha)
+        if args.tracemalloc:
+            try:
+                objects["allocations"] = await ha.get(
+                    "/api/bench_loop_probe/allocations", request_timeout=300
+                )
+            except Exception as err:  # not worth losing the run
+                objects["allocations"] = {"error": repr(err)}
         teardown = await client.next("teardown", 300)
         await client.finish()
 
@@ -778,6 +807,7 @@ async def run_hass(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                 "errors": result.get("settle", {}).get("errors", {}),
                 "error_count": result.get("settle", {}).get("error_count", 0),
                 "loop_probe": settle_probe,
+                "heap_reclaim_at_end": reclaim_settle,
             },
             "window": {
                 "seconds": round(window_end - window_start, 1),

@@ -32,6 +32,8 @@ import re
 import sys
 import threading
 import time
+import tracemalloc
+import types
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -230,6 +232,7 @@ class LoopProbe:
                         for _, start, took in full[:20]
                     ],
                     "objects_tracked": len(gc.get_objects()),
+                    "objects_frozen": gc.get_freeze_count(),
                 },
                 "state_writes": writes,
                 "state_writes_per_s": round(writes / seconds, 1),
@@ -285,9 +288,16 @@ class ObjectCountView(HomeAssistantView):
 
     async def get(self, request: web.Request) -> web.Response:
         by_type: Counter[str] = Counter()
+        functions: Counter[str] = Counter()
+        dict_keys: Counter[str] = Counter()
         for obj in gc.get_objects():
             kind = type(obj)
             by_type[f"{kind.__module__}.{kind.__qualname__}"] += 1
+            if kind is dict:
+                dict_keys[",".join(sorted(map(str, obj))[:6])] += 1
+            func = obj.__func__ if isinstance(obj, types.MethodType) else obj
+            if isinstance(func, types.FunctionType):
+                functions[f"{func.__module__}:{func.__qualname__}"] += 1
         by_module: Counter[str] = Counter()
         for name, count in by_type.items():
             module = name.rsplit(".", 1)[0]
@@ -298,6 +308,91 @@ class ObjectCountView(HomeAssistantView):
                 "total": sum(by_type.values()),
                 "by_type": dict(by_type.most_common(40)),
                 "by_module": dict(by_module.most_common(25)),
+                "functions_and_methods": dict(functions.most_common(40)),
+                "dicts_by_keys": dict(dict_keys.most_common(30)),
+            }
+        )
+
+
+class AllocationView(HomeAssistantView):
+    """GET: where the live Python memory was allocated (hass started with
+    PYTHONTRACEMALLOC=1, `garage.py --tracemalloc`): by package and by line."""
+
+    url = "/api/bench_loop_probe/allocations"
+    name = "api:bench_loop_probe:allocations"
+
+    async def get(self, request: web.Request) -> web.Response:
+        if not tracemalloc.is_tracing():
+            return self.json({"error": "hass runs without PYTHONTRACEMALLOC"})
+        snapshot = tracemalloc.take_snapshot()
+        by_package: Counter[str] = Counter()
+        by_line: Counter[str] = Counter()
+        for stat in snapshot.statistics("lineno"):
+            frame = stat.traceback[0]
+            by_line[f"{_package(frame.filename)}:{frame.lineno}"] += stat.size
+            by_package[_package(frame.filename)] += stat.size
+        mib = 1 << 20
+        return self.json(
+            {
+                "traced_mib": round(sum(by_package.values()) / mib, 1),
+                "by_package_mib": {
+                    name: round(size / mib, 2)
+                    for name, size in by_package.most_common(40)
+                },
+                "by_line_mib": {
+                    name: round(size / mib, 2) for name, size in by_line.most_common(60)
+                },
+            }
+        )
+
+
+def _package(filename: str) -> str:
+    """.../site-packages/homeassistant/core.py -> homeassistant/core.py"""
+    for marker in ("site-packages/", "lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    if "custom_components/" in filename:
+        return "custom_components/" + filename.split("custom_components/", 1)[1]
+    return filename
+
+
+class ReclaimView(HomeAssistantView):
+    """POST: collect (what any full collection would free), then lift the
+    integration's heap freeze and collect again: what that finds is what only the
+    freeze had held (cycles that became unreachable while frozen), by type."""
+
+    url = "/api/bench_loop_probe/reclaim"
+    name = "api:bench_loop_probe:reclaim"
+
+    async def post(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        unfrozen_garbage = gc.collect()  # what any full collection would find
+        normal_ms = (time.perf_counter() - started) * 1000
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # keep what is found, to see what it is
+        started = time.perf_counter()
+        try:
+            held = gc.collect()
+        finally:
+            gc.set_debug(0)
+        took = (time.perf_counter() - started) * 1000
+        kinds: Counter[str] = Counter(
+            f"{type(obj).__module__}.{type(obj).__qualname__}" for obj in gc.garbage
+        )
+        gc.garbage.clear()
+        gc.collect()  # frees what was kept to be counted
+        if frozen:
+            gc.freeze()  # as the integration left it
+        return self.json(
+            {
+                "unfrozen_garbage": unfrozen_garbage,
+                "unfrozen_collect_ms": round(normal_ms, 1),
+                "frozen_before": frozen,
+                "held_by_freeze": held,
+                "held_by_type": dict(kinds.most_common(25)),
+                "collect_ms": round(took, 1),
+                "frozen_after": gc.get_freeze_count(),
             }
         )
 
@@ -309,6 +404,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gc.callbacks.append(probe.gc_callback)
     hass.http.register_view(LoopProbeView(probe))
     hass.http.register_view(ObjectCountView())
+    hass.http.register_view(AllocationView())
+    hass.http.register_view(ReclaimView())
     hass.bus.async_listen(EVENT_STATE_CHANGED, probe.state_changed)
 
     def stop(_: Event) -> None:

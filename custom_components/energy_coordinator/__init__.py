@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -39,7 +39,7 @@ from .const import (
     SIGNAL_NEW_CHARGER,
     SUBENTRY_FLEXIBLE_LOAD,
 )
-from .heap import HEAP, RECLAIM_EVERY, HeapFreeze
+from .heap import HEAP, TICK_S, HeapFreeze
 from .identifiers import async_migrate_registries, charger_of_device
 from .plan_services import async_setup_plan_services
 from .runtime import EnergyCoordinatorConfigEntry, RuntimeData
@@ -77,16 +77,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 @callback
 def _async_setup_heap(hass: HomeAssistant) -> None:
-    """Once per HA run: the heap freeze, lifted once a day and at stop."""
-    heap = hass.data[HEAP] = HeapFreeze()
+    """Once per HA run: the heap freeze, renewed when due, lifted at stop."""
+    heap = hass.data[HEAP] = HeapFreeze(hass.loop.call_later)
     heap.start()
 
     @callback
-    def reclaim(now: datetime) -> None:
-        heap.reclaim()
+    def tick(now: datetime) -> None:
+        heap.tick()
 
     cancel = async_track_time_interval(
-        hass, reclaim, RECLAIM_EVERY, name="energy_coordinator heap reclaim"
+        hass, tick, timedelta(seconds=TICK_S), name="energy_coordinator heap"
     )
 
     @callback
@@ -102,7 +102,11 @@ def _async_watch_heap(hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry) 
     """The entry's chargers count towards the heap freeze until it unloads."""
     heap = hass.data[HEAP]
     system = entry.runtime_data.system
-    heap.watch(entry.entry_id, lambda: len(system.chargers))
+    heap.watch(
+        entry.entry_id,
+        chargers=lambda: len(system.chargers),
+        closed=lambda: system.connections_closed,
+    )
 
     @callback
     def charger_added(charger_id: str) -> None:

@@ -6,15 +6,18 @@ entries, listeners, the links). CPython's full collection walks all of them and 
 every thread while it does: 1.2-1.7 s at a thousand chargers, once every minute or two,
 and at every step of a ramp. No integration code gets that walk under 50 ms.
 
-So while the loaded entries host at least `LARGE_SITE_CHARGERS` chargers, what survives
-a full collection is frozen right after it (moved to the permanent generation, which no
-collection walks): the next full collection walks only what was made since, and its
-survivors are folded in the same way. Reference counting still frees frozen objects as
-usual; only frozen objects that later end up in an unreachable cycle (a reload's old
-entities, a dropped connection's protocol objects) wait. Those are given back: the
-freeze is lifted (`gc.unfreeze()`) when an entry unloads, when a charger is removed and
-once a day, so the next full collection walks everything once, frees them, and the
-freeze follows it again.
+So once the loaded entries host at least `LARGE_SITE_CHARGERS` chargers and none has
+been added for `QUIET_S` (a restart's reconnect storm is over, and the collections
+during it have freed its transient garbage), the heap is collected once and what
+survives is frozen: moved to the permanent generation, which no collection walks.
+Later full collections walk only what was made since.
+
+Reference counting still frees frozen objects as usual; only frozen objects that later
+end up in an unreachable cycle wait: the states current at the freeze once they are
+replaced (about seven objects each, once per entity), and the protocol objects of
+each charger connection that ends (about ninety). So the freeze is lifted and taken
+again (one long collection) when a tenth of the chargers' connections have ended
+since, once a day, and when a charger is removed; an unloading entry lifts it.
 
 Below the threshold nothing changes: on a home's HA the heap is HA's, not ours to tune.
 """
@@ -23,9 +26,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from homeassistant.util.hass_dict import HassKey
 
@@ -34,27 +38,65 @@ _LOGGER = logging.getLogger(__name__)
 #: From this many chargers (over all loaded entries) the heap is frozen. About where a
 #: full collection of HA with the chargers' entities passes a third of a second here.
 LARGE_SITE_CHARGERS = 100
-#: How often the freeze is lifted, so that the cycles it kept are collected.
-RECLAIM_EVERY = timedelta(days=1)
+#: How long no charger must have been added before the first freeze.
+QUIET_S = 20.0
+#: The freeze is renewed at least this often (what it held is then freed).
+RENEW_AFTER_S = 86_400.0
+#: ... and once this share of the chargers' connections have ended since.
+RENEW_AFTER_CLOSED_SHARE = 0.1
+#: How often `tick` is called (by the integration).
+TICK_S = 60.0
+
+
+class Timer(Protocol):
+    """What `loop.call_later` returns."""
+
+    def cancel(self) -> None:
+        """Do not run."""
+
+
+#: `loop.call_later`.
+type Later = Callable[[float, Callable[[], None]], Timer]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How one entry's central system tells its chargers and ended connections."""
+
+    chargers: Callable[[], int]
+    closed: Callable[[], int]
 
 
 class HeapFreeze:
-    """Freezes what survives each full garbage collection while the site is large."""
+    """Freezes the long-lived heap while the site is large, renews it when due."""
 
-    def __init__(self, threshold: int | None = None) -> None:
+    def __init__(
+        self,
+        later: Later,
+        threshold: int | None = None,
+        quiet_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._later = later
         self._threshold = LARGE_SITE_CHARGERS if threshold is None else threshold
-        self._counts: dict[str, Callable[[], int]] = {}
-        #: Read by the collector's callback, which runs in whichever thread
-        #: collected; written on the event loop only.
+        self._quiet_s = QUIET_S if quiet_s is None else quiet_s
+        self._clock = clock
+        self._arming: Timer | None = None
+        self._counts: dict[str, Counts] = {}
         self._armed = False
+        #: Set on the loop before a collection; the collector's callback (which
+        #: runs in whichever thread collected) freezes once and clears it.
+        self._freeze_next = False
         self._frozen = False
+        self._frozen_at = 0.0
+        self._closed_at_freeze = 0
         self._started = False
         self.freezes = 0
         self.reclaims = 0
 
     @property
     def armed(self) -> bool:
-        """True while the chargers are many enough for the freeze."""
+        """True while the site is large (and was quiet once)."""
         return self._armed
 
     def start(self) -> None:
@@ -68,12 +110,15 @@ class HeapFreeze:
         if self._started:
             gc.callbacks.remove(self._collected)
             self._started = False
-        self._armed = False
+        self._counts.clear()
+        self.update()
         self.reclaim()
 
-    def watch(self, key: str, count: Callable[[], int]) -> None:
-        """Count the chargers `count()` returns (an entry's central system)."""
-        self._counts[key] = count
+    def watch(
+        self, key: str, chargers: Callable[[], int], closed: Callable[[], int]
+    ) -> None:
+        """Count an entry's chargers and its ended connections."""
+        self._counts[key] = Counts(chargers, closed)
         self.update()
 
     def unwatch(self, key: str) -> None:
@@ -83,23 +128,38 @@ class HeapFreeze:
             self.reclaim()
 
     def update(self) -> None:
-        """Arm or disarm after the number of chargers changed."""
-        chargers = sum(count() for count in self._counts.values())
-        armed = chargers >= self._threshold
-        if armed != self._armed:
-            _LOGGER.debug(
-                "%s chargers: the long-lived heap is %s",
-                chargers,
-                "frozen after full collections" if armed else "left to the collector",
-            )
-        self._armed = armed
+        """The number of chargers changed: arm once it has been large and quiet."""
+        if self._arming is not None:
+            self._arming.cancel()
+            self._arming = None
+        chargers = sum(counts.chargers() for counts in self._counts.values())
+        if chargers < self._threshold:
+            if self._armed:
+                _LOGGER.debug("%s chargers: the collector runs as usual", chargers)
+            self._armed = False
+        elif not self._armed:
+            self._arming = self._later(self._quiet_s, self._arm)
+
+    def tick(self) -> None:
+        """Renew the freeze when it is a day old or many connections ended since."""
+        if not self._frozen:
+            return
+        chargers = sum(counts.chargers() for counts in self._counts.values())
+        ended = self._closed() - self._closed_at_freeze
+        if self._clock() - self._frozen_at >= RENEW_AFTER_S or ended >= max(
+            1.0, RENEW_AFTER_CLOSED_SHARE * chargers
+        ):
+            _LOGGER.debug("Renewing the heap freeze (%s connections ended)", ended)
+            self.reclaim()
 
     def reclaim(self) -> None:
-        """Lift the freeze: the next full collection walks and frees everything."""
+        """Lift the freeze; while armed, collect at once and freeze again."""
         if self._frozen:
             gc.unfreeze()
             self._frozen = False
             self.reclaims += 1
+            if self._armed:
+                self._freeze_now()
 
     def as_dict(self) -> dict[str, Any]:
         """What diagnostics show."""
@@ -111,10 +171,26 @@ class HeapFreeze:
             "reclaims": self.reclaims,
         }
 
+    def _arm(self) -> None:
+        self._arming = None
+        self._armed = True
+        _LOGGER.debug("Large site: freezing the long-lived heap")
+        self._freeze_now()
+
+    def _freeze_now(self) -> None:
+        self._closed_at_freeze = self._closed()
+        self._frozen_at = self._clock()
+        self._freeze_next = True
+        gc.collect()  # the callback freezes what survives
+
+    def _closed(self) -> int:
+        return sum(counts.closed() for counts in self._counts.values())
+
     def _collected(self, phase: str, info: dict[str, int]) -> None:
         # Right after a full collection the younger generations are empty and the
         # oldest holds only live objects: exactly what is to be frozen.
-        if phase == "stop" and info["generation"] == 2 and self._armed:
+        if phase == "stop" and info["generation"] == 2 and self._freeze_next:
+            self._freeze_next = False
             gc.freeze()
             self._frozen = True
             self.freezes += 1

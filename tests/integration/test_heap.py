@@ -1,11 +1,13 @@
 """The heap freeze of a large site, with CPython's real collector.
 
 Below the threshold a full collection leaves the heap as it was. Once the loaded
-entries host enough chargers, what survives a full collection is frozen, so the next
-full collection does not walk it; a frozen cycle that became garbage is freed once the
-freeze is lifted (a reload, a removed charger, the daily reclaim). With a real HA and
-a real OCPP 1.6J charger: the charger arms it, diagnostics show it, unloading the entry
-gives the frozen objects back, and HA's stop takes the callback away.
+entries host enough chargers and no charger has been added for a while, the heap is
+collected and what survives is frozen, so later full collections do not walk it; a
+frozen cycle that became garbage is freed once the freeze is renewed (a day on, a
+tenth of the connections ended, a removed charger) or lifted (an unload). With a
+real HA and real OCPP 1.6J chargers: they arm it, diagnostics show it, removing a
+charger and unloading the entry give the frozen objects back, and HA's stop takes
+the callback away.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from unittest.mock import patch
 
 import pytest
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-from websockets.asyncio.client import connect
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
-from custom_components.energy_coordinator.heap import HEAP, HeapFreeze
-from tests.fake_charge_point import V16, FakeChargePoint, wait_until
+from custom_components.energy_coordinator.heap import HEAP, RENEW_AFTER_S, HeapFreeze
+from custom_components.energy_coordinator.identifiers import charger_device_id
+from tests.fake_charge_point import fake_charger, wait_until
 
-from .conftest import SetupSite, ocpp_url
+from .conftest import SetupSite
 
 
 class Cycle:
@@ -38,34 +45,70 @@ class Cycle:
         self.me = self
 
 
+QUIET_S = 0.05
+
+
+class Clock:
+    """The freeze's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def heap() -> Iterator[HeapFreeze]:
-    """A freeze of threshold 2 that leaves no frozen object behind."""
-    freeze = HeapFreeze(threshold=2)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def heap(clock: Clock) -> AsyncIterator[HeapFreeze]:
+    """A freeze of threshold 2, quiet after 50 ms, that leaves nothing frozen."""
+    freeze = HeapFreeze(
+        asyncio.get_running_loop().call_later,
+        threshold=2,
+        quiet_s=QUIET_S,
+        clock=clock,
+    )
     freeze.start()
     yield freeze
     freeze.stop()
     gc.unfreeze()
 
 
-def test_a_small_site_leaves_the_heap_to_the_collector(heap: HeapFreeze) -> None:
-    heap.watch("home", lambda: 1)
+async def quiet() -> None:
+    await asyncio.sleep(QUIET_S * 3)
+
+
+def no_closed() -> int:
+    return 0
+
+
+async def test_a_small_site_leaves_the_heap_to_the_collector(
+    heap: HeapFreeze,
+) -> None:
+    heap.watch("home", chargers=lambda: 1, closed=no_closed)
+    await quiet()
     gc.collect()
     assert not heap.armed
     assert gc.get_freeze_count() == 0
     assert heap.as_dict()["frozen_objects"] == 0
 
 
-def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
+async def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
     heap: HeapFreeze,
 ) -> None:
-    heap.watch("garage", lambda: 1)
-    heap.watch("depot", lambda: 1)
-    assert heap.armed
-
     survivor = Cycle()
     alive = weakref.ref(survivor)
-    gc.collect()
+    heap.watch("garage", chargers=lambda: 1, closed=no_closed)
+    heap.watch("depot", chargers=lambda: 1, closed=no_closed)
+    assert not heap.armed  # not before the chargers have been quiet
+
+    await quiet()
+    assert heap.armed
+    # Arming collected once and froze what survived.
     frozen = gc.get_freeze_count()
     assert frozen > 0
     assert heap.as_dict() == {
@@ -76,27 +119,78 @@ def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
         "reclaims": 0,
     }
 
-    # Frozen, the cycle outlives its last reference: no collection walks it ...
+    # Frozen, the cycle outlives its last reference: no collection walks it, and
+    # a collection freezes nothing more ...
     del survivor
     gc.collect()
     assert alive() is not None
-    # ... until the freeze is lifted; the collection after it frees the cycle and
-    # freezes the survivors again.
+    assert heap.freezes == 1
+    # ... until the freeze is renewed: lifted, collected at once (which frees the
+    # cycle) and taken again.
     heap.reclaim()
-    assert gc.get_freeze_count() == 0
-    gc.collect()
     assert alive() is None
-    assert heap.freezes == 3
+    assert heap.freezes == 2
     assert heap.reclaims == 1
     assert gc.get_freeze_count() > 0
 
 
-def test_an_unloaded_entry_disarms_and_gives_the_frozen_objects_back(
+async def test_a_charger_added_meanwhile_postpones_the_freeze(
     heap: HeapFreeze,
 ) -> None:
-    heap.watch("garage", lambda: 2)
-    gc.collect()
+    chargers = ["CP1", "CP2"]
+    heap.watch("garage", chargers=lambda: len(chargers), closed=no_closed)
+    await asyncio.sleep(QUIET_S / 2)
+    chargers.append("CP3")
+    heap.update()
+    await asyncio.sleep(QUIET_S * 0.7)
+    assert not heap.armed  # 50 ms since CP3 have not passed yet
+    await quiet()
+    assert heap.armed
+
+
+async def test_the_freeze_is_renewed_after_a_day_or_many_ended_connections(
+    heap: HeapFreeze, clock: Clock
+) -> None:
+    closed = [0]
+    heap.watch("garage", chargers=lambda: 20, closed=lambda: closed[0])
+    await quiet()
+    assert heap.freezes == 1
+
+    # One connection in twenty ended, an hour on: nothing to renew yet.
+    closed[0] = 1
+    clock.now += 3600
+    heap.tick()
+    assert heap.reclaims == 0
+    # A tenth of them ended: renewed.
+    closed[0] = 2
+    heap.tick()
+    assert (heap.reclaims, heap.freezes) == (1, 2)
+    heap.tick()  # counted from the renewal
+    assert heap.reclaims == 1
+    # A day after the renewal: renewed again.
+    clock.now += RENEW_AFTER_S
+    heap.tick()
+    assert (heap.reclaims, heap.freezes) == (2, 3)
     assert gc.get_freeze_count() > 0
+
+
+async def test_fewer_chargers_disarm_and_unloading_gives_the_objects_back(
+    heap: HeapFreeze,
+) -> None:
+    chargers = ["CP1", "CP2"]
+    heap.watch("garage", chargers=lambda: len(chargers), closed=no_closed)
+    await quiet()
+    assert heap.armed
+    chargers.pop()
+    heap.update()
+    assert not heap.armed
+    heap.tick()  # disarmed, still frozen: renewing would freeze again
+    chargers.append("CP2")
+    heap.update()
+    await quiet()
+    assert heap.armed
+    assert gc.get_freeze_count() > 0
+
     heap.unwatch("garage")
     assert not heap.armed
     assert gc.get_freeze_count() == 0
@@ -105,51 +199,71 @@ def test_an_unloaded_entry_disarms_and_gives_the_frozen_objects_back(
     assert heap.as_dict()["reclaims"] == 1
 
 
-def test_the_count_follows_the_chargers(heap: HeapFreeze) -> None:
-    chargers = ["CP1"]
-    heap.watch("garage", lambda: len(chargers))
-    assert not heap.armed
-    chargers.append("CP2")
-    heap.update()
-    assert heap.armed
-    chargers.clear()
-    heap.update()
-    assert not heap.armed
-
-
 async def test_a_site_with_enough_chargers_freezes_until_it_unloads(
-    hass: HomeAssistant, setup_site: SetupSite, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    setup_site: SetupSite,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """One real charger over the (lowered) threshold arms the freeze."""
+    """Two real chargers over the (lowered) threshold of one arm the freeze;
+    removing one lifts it, unloading the site disarms it."""
     callbacks = len(gc.callbacks)
-    with patch("custom_components.energy_coordinator.heap.LARGE_SITE_CHARGERS", 1):
+    with (
+        patch("custom_components.energy_coordinator.heap.LARGE_SITE_CHARGERS", 1),
+        patch("custom_components.energy_coordinator.heap.QUIET_S", 0.05),
+    ):
         entry = await setup_site()
+    # Before a client starts HA's HTTP server (its routes are fixed then).
+    assert await async_setup_component(hass, "config", {})
+    assert await async_setup_component(hass, "diagnostics", {})
+    client = await hass_ws_client(hass)
+    system = entry.runtime_data.system
     heap = hass.data[HEAP]
     assert len(gc.callbacks) == callbacks + 1
     assert not heap.armed
     try:
-        async with connect(ocpp_url(entry, "CP1"), subprotocols=["ocpp1.6"]) as ws:
-            charger = FakeChargePoint("CP1", ws, V16)
-            task = asyncio.create_task(charger.start())
-            try:
-                await charger.boot()
-                await wait_until(lambda: heap.armed)
-                gc.collect()
-                diagnostics = await get_diagnostics_for_config_entry(
-                    hass, hass_client, entry
-                )
-                frozen = diagnostics["heap_freeze"]
-                assert frozen["armed"] is True
-                assert frozen["threshold_chargers"] == 1
-                assert frozen["freezes"] >= 1
-                assert frozen["frozen_objects"] > 0
-            finally:
-                task.cancel()
+        async with (
+            fake_charger(system, "CP1") as first,
+            fake_charger(system, "CP2") as second,
+        ):
+            await first.boot()
+            await second.boot()
+            await wait_until(lambda: heap.armed)
+            diagnostics = await get_diagnostics_for_config_entry(
+                hass, hass_client, entry
+            )
+            frozen = diagnostics["heap_freeze"]
+            assert frozen["armed"] is True
+            assert frozen["threshold_chargers"] == 1
+            assert frozen["freezes"] >= 1
+            assert frozen["frozen_objects"] > 0
+
+            # The owner deletes CP2: its entities' cycles may be frozen, so the
+            # freeze is lifted; one charger is still a large site here.
+            device = dr.async_get(hass).async_get_device(
+                {charger_device_id(entry.entry_id, "CP2")}
+            )
+            assert device is not None
+            await client.send_json_auto_id(
+                {
+                    "type": "config/device_registry/remove_config_entry",
+                    "config_entry_id": entry.entry_id,
+                    "device_id": device.id,
+                }
+            )
+            response = await client.receive_json()
+            assert response["success"], response
+            assert "CP2" not in system.chargers
+            # Lifted, collected and frozen again; one charger is still large here.
+            assert heap.reclaims == 1
+            assert heap.armed
+            assert gc.get_freeze_count() > 0
+
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
         assert not heap.armed
         assert gc.get_freeze_count() == 0
-        assert heap.reclaims == 1
+        assert heap.reclaims == 2
 
         hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
         await hass.async_block_till_done()

@@ -89,6 +89,8 @@ class CentralSystem:
         self._server: Server | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._pending_announced: set[str] = set()
+        #: Charger connections that have ended (closed, dropped or replaced).
+        self.connections_closed = 0
 
     # Lifecycle ----------------------------------------------------------------
 
@@ -401,6 +403,7 @@ class CentralSystem:
         try:
             await link.serve()
         finally:
+            self.connections_closed += 1
             if self.links.get(charger_id) is link:
                 del self.links[charger_id]
                 charger.connection_closed()
