@@ -8,9 +8,9 @@ HA run) the Lovelace cards (`cards`) and the heap freeze of a large site (`heap`
 
 from __future__ import annotations
 
+import datetime as dt  # not `from datetime import datetime`: `.datetime` is a platform
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -82,11 +82,11 @@ def _async_setup_heap(hass: HomeAssistant) -> None:
     heap.start()
 
     @callback
-    def tick(now: datetime) -> None:
+    def tick(now: dt.datetime) -> None:
         heap.tick()
 
     cancel = async_track_time_interval(
-        hass, tick, timedelta(seconds=TICK_S), name="energy_coordinator heap"
+        hass, tick, dt.timedelta(seconds=TICK_S), name="energy_coordinator heap"
     )
 
     @callback
