@@ -105,6 +105,7 @@ def _async_watch_heap(hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry) 
     heap.watch(
         entry.entry_id,
         chargers=lambda: len(system.chargers),
+        opened=lambda: system.connections_opened,
         closed=lambda: system.connections_closed,
     )
 

@@ -6,11 +6,11 @@ entries, listeners, the links). CPython's full collection walks all of them and 
 every thread while it does: 1.2-1.7 s at a thousand chargers, once every minute or two,
 and at every step of a ramp. No integration code gets that walk under 50 ms.
 
-So once the loaded entries host at least `LARGE_SITE_CHARGERS` chargers and none has
-been added for `QUIET_S` (a restart's reconnect storm is over, and the collections
-during it have freed its transient garbage), the heap is collected once and what
-survives is frozen: moved to the permanent generation, which no collection walks.
-Later full collections walk only what was made since.
+So once the loaded entries host at least `LARGE_SITE_CHARGERS` chargers and for
+`QUIET_S` no charger has been added or has connected (a restart's reconnect storm is
+over, and the collections during it have freed its transient garbage), the heap is
+collected once and what survives is frozen: moved to the permanent generation, which
+no collection walks. Later full collections walk only what was made since.
 
 Reference counting still frees frozen objects as usual; only frozen objects that later
 end up in an unreachable cycle wait: the states current at the freeze once they are
@@ -38,7 +38,7 @@ _LOGGER = logging.getLogger(__name__)
 #: From this many chargers (over all loaded entries) the heap is frozen. About where a
 #: full collection of HA with the chargers' entities passes a third of a second here.
 LARGE_SITE_CHARGERS = 100
-#: How long no charger must have been added before the first freeze.
+#: How long no charger must have been added or connected before the first freeze.
 QUIET_S = 20.0
 #: The freeze is renewed at least this often (what it held is then freed).
 RENEW_AFTER_S = 86_400.0
@@ -61,9 +61,10 @@ type Later = Callable[[float, Callable[[], None]], Timer]
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """How one entry's central system tells its chargers and ended connections."""
+    """How one entry's central system tells its chargers and its connections."""
 
     chargers: Callable[[], int]
+    opened: Callable[[], int]
     closed: Callable[[], int]
 
 
@@ -82,6 +83,7 @@ class HeapFreeze:
         self._quiet_s = QUIET_S if quiet_s is None else quiet_s
         self._clock = clock
         self._arming: Timer | None = None
+        self._opened_at_arming = 0
         self._counts: dict[str, Counts] = {}
         self._armed = False
         #: Set on the loop before a collection; the collector's callback (which
@@ -115,10 +117,14 @@ class HeapFreeze:
         self.reclaim()
 
     def watch(
-        self, key: str, chargers: Callable[[], int], closed: Callable[[], int]
+        self,
+        key: str,
+        chargers: Callable[[], int],
+        opened: Callable[[], int],
+        closed: Callable[[], int],
     ) -> None:
-        """Count an entry's chargers and its ended connections."""
-        self._counts[key] = Counts(chargers, closed)
+        """Count an entry's chargers, its connections and those that ended."""
+        self._counts[key] = Counts(chargers, opened, closed)
         self.update()
 
     def unwatch(self, key: str) -> None:
@@ -138,7 +144,7 @@ class HeapFreeze:
                 _LOGGER.debug("%s chargers: the collector runs as usual", chargers)
             self._armed = False
         elif not self._armed:
-            self._arming = self._later(self._quiet_s, self._arm)
+            self._wait_for_quiet()
 
     def tick(self) -> None:
         """Renew the freeze when it is a day old or many connections ended since."""
@@ -171,8 +177,15 @@ class HeapFreeze:
             "reclaims": self.reclaims,
         }
 
+    def _wait_for_quiet(self) -> None:
+        self._opened_at_arming = self._opened()
+        self._arming = self._later(self._quiet_s, self._arm)
+
     def _arm(self) -> None:
         self._arming = None
+        if self._opened() != self._opened_at_arming:  # chargers still connecting
+            self._wait_for_quiet()
+            return
         self._armed = True
         _LOGGER.debug("Large site: freezing the long-lived heap")
         self._freeze_now()
@@ -182,6 +195,9 @@ class HeapFreeze:
         self._frozen_at = self._clock()
         self._freeze_next = True
         gc.collect()  # the callback freezes what survives
+
+    def _opened(self) -> int:
+        return sum(counts.opened() for counts in self._counts.values())
 
     def _closed(self) -> int:
         return sum(counts.closed() for counts in self._counts.values())

@@ -82,14 +82,14 @@ async def quiet() -> None:
     await asyncio.sleep(QUIET_S * 3)
 
 
-def no_closed() -> int:
+def none() -> int:
     return 0
 
 
 async def test_a_small_site_leaves_the_heap_to_the_collector(
     heap: HeapFreeze,
 ) -> None:
-    heap.watch("home", chargers=lambda: 1, closed=no_closed)
+    heap.watch("home", chargers=lambda: 1, opened=none, closed=none)
     await quiet()
     gc.collect()
     assert not heap.armed
@@ -102,8 +102,8 @@ async def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
 ) -> None:
     survivor = Cycle()
     alive = weakref.ref(survivor)
-    heap.watch("garage", chargers=lambda: 1, closed=no_closed)
-    heap.watch("depot", chargers=lambda: 1, closed=no_closed)
+    heap.watch("garage", chargers=lambda: 1, opened=none, closed=none)
+    heap.watch("depot", chargers=lambda: 1, opened=none, closed=none)
     assert not heap.armed  # not before the chargers have been quiet
 
     await quiet()
@@ -138,7 +138,7 @@ async def test_a_charger_added_meanwhile_postpones_the_freeze(
     heap: HeapFreeze,
 ) -> None:
     chargers = ["CP1", "CP2"]
-    heap.watch("garage", chargers=lambda: len(chargers), closed=no_closed)
+    heap.watch("garage", chargers=lambda: len(chargers), opened=none, closed=none)
     await asyncio.sleep(QUIET_S / 2)
     chargers.append("CP3")
     heap.update()
@@ -148,11 +148,29 @@ async def test_a_charger_added_meanwhile_postpones_the_freeze(
     assert heap.armed
 
 
+async def test_chargers_still_connecting_postpone_the_freeze(
+    heap: HeapFreeze,
+) -> None:
+    """Restored chargers are known at start; their reconnecting is what counts."""
+    opened = [0]
+    heap.watch("garage", chargers=lambda: 2, opened=lambda: opened[0], closed=none)
+    await asyncio.sleep(QUIET_S / 2)
+    opened[0] = 1
+    await asyncio.sleep(QUIET_S * 0.7)
+    assert not heap.armed
+    opened[0] = 2  # within the next quiet period, too
+    await asyncio.sleep(QUIET_S)
+    assert not heap.armed
+    await quiet()
+    assert heap.armed
+    assert gc.get_freeze_count() > 0
+
+
 async def test_the_freeze_is_renewed_after_a_day_or_many_ended_connections(
     heap: HeapFreeze, clock: Clock
 ) -> None:
     closed = [0]
-    heap.watch("garage", chargers=lambda: 20, closed=lambda: closed[0])
+    heap.watch("garage", chargers=lambda: 20, opened=none, closed=lambda: closed[0])
     await quiet()
     assert heap.freezes == 1
 
@@ -178,7 +196,7 @@ async def test_fewer_chargers_disarm_and_unloading_gives_the_objects_back(
     heap: HeapFreeze,
 ) -> None:
     chargers = ["CP1", "CP2"]
-    heap.watch("garage", chargers=lambda: len(chargers), closed=no_closed)
+    heap.watch("garage", chargers=lambda: len(chargers), opened=none, closed=none)
     await quiet()
     assert heap.armed
     chargers.pop()

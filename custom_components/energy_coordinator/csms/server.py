@@ -89,7 +89,9 @@ class CentralSystem:
         self._server: Server | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._pending_announced: set[str] = set()
-        #: Charger connections that have ended (closed, dropped or replaced).
+        #: Charger connections accepted, and those that have ended (closed,
+        #: dropped or replaced).
+        self.connections_opened = 0
         self.connections_closed = 0
 
     # Lifecycle ----------------------------------------------------------------
@@ -396,6 +398,7 @@ class CentralSystem:
                 "Charger %s reconnected; closing its old connection", charger_id
             )
             await old.connection.close(1000, "replaced by a new connection")
+        self.connections_opened += 1
         charger.connection_opened()
         _LOGGER.debug("Charger %s connected (%s)", charger_id, version)
         self.heard_from(charger)
