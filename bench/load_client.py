@@ -495,7 +495,18 @@ class Fleet:
         self.all_ready = asyncio.Event()
         self.stop = asyncio.Event()
         self.failed = 0
-        self.connect_gate = asyncio.Semaphore(args.connect_concurrency)
+        # Open loop (--arrival-s): each charger comes at its own random moment
+        # of the storm, as chargers reconnecting with a randomised back-off do,
+        # whether or not the server has answered the others. Closed loop: at most
+        # --connect-concurrency chargers are connecting at once.
+        arrival = random.Random(args.seed)
+        self.arrival_at = [
+            arrival.uniform(0, args.arrival_s) if args.arrival_s > 0 else 0.0
+            for _ in range(args.chargers)
+        ]
+        self.connect_gate = asyncio.Semaphore(
+            args.chargers if args.arrival_s > 0 else args.connect_concurrency
+        )
         self.chargers: list[LoadCharger] = []
 
     async def run_charger(self, index: int) -> None:
@@ -506,6 +517,7 @@ class Fleet:
         receiver: asyncio.Task[Any] | None = None
         counted = False
         try:
+            await asyncio.sleep(self.arrival_at[index - args.first])
             async with self.connect_gate:
                 started = time.perf_counter()
                 ws = await connect(
@@ -667,6 +679,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--meter-interval", type=float, default=10.0)
     parser.add_argument("--connect-concurrency", type=int, default=50)
+    parser.add_argument(
+        "--arrival-s",
+        type=float,
+        default=0.0,
+        help="open loop: chargers arrive at random moments over this many s "
+        "(0: closed loop, --connect-concurrency at once)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="of the arrival times")
     parser.add_argument("--ready-timeout", type=float, default=600.0)
     parser.add_argument("--id-prefix", default="bench")
     parser.add_argument("--id-tag", default="BENCHTAG")

@@ -519,6 +519,37 @@ class HassProcess:
                 )
             await asyncio.sleep(0.2)
 
+    async def options_step(
+        self, entry_id: str, step: str, answers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Open an entry's options, pick `step` from the menu and answer its forms.
+
+        Each form gets its defaults with `answers` on top (a second form, such as
+        *planning_sources*, too). Returns the flow's last result.
+        """
+        base = "/api/config/config_entries/options/flow"
+        result = await self.post(base, json={"handler": entry_id})
+        if result.get("type") != "menu":
+            raise HassError(f"options did not open on a menu: {result}")
+        if step not in result["menu_options"]:
+            raise HassError(f"options menu has no {step!r}: {result['menu_options']}")
+        flow = result["flow_id"]
+        result = await self.post(f"{base}/{flow}", json={"next_step_id": step})
+        for _ in range(5):
+            if result.get("type") != "form":
+                break
+            if result.get("errors"):
+                raise HassError(f"options step {result['step_id']}: {result['errors']}")
+            data = _form_defaults(result) | {
+                key: value
+                for key, value in answers.items()
+                if any(f["name"] == key for f in result.get("data_schema") or [])
+            }
+            result = await self.post(f"{base}/{flow}", json=data)
+        if result.get("type") != "create_entry":
+            raise HassError(f"options step {step} did not save: {result}")
+        return dict(result)
+
     async def config_entries(self, domain: str | None = None) -> list[dict[str, Any]]:
         """Config entries (optionally of one domain) as the REST API lists them."""
         params = {"domain": domain} if domain else None

@@ -5,8 +5,8 @@ policies, heartbeat), opening the session store, starting the server, and
 keeping both running across a reload that changed only the site's coordination
 options (measurements, limits, actuators, flexible loads): the chargers stay
 connected and their transactions open. Only a change of the central-system
-options (`CENTRAL_SYSTEM_KEYS`: port, listen address, TLS, password, policies,
-heartbeat, remote id tag) restarts the server.
+options as the server sees them (`central_system_settings`: port, listen
+address, TLS, password, policies, heartbeat, remote id tag) restarts the server.
 """
 
 from __future__ import annotations
@@ -42,23 +42,18 @@ from .csms.server import CentralSystem, CentralSystemConfig, ChargerPolicy, TagP
 from .csms.sessions import SessionStore, StoreVersionError
 from .runtime import HassHooks
 
-#: The options that configure the OCPP server itself.
-CENTRAL_SYSTEM_KEYS: tuple[str, ...] = (
-    CONF_OCPP_PORT,
-    CONF_OCPP_HOST,
-    CONF_SSL_CERTFILE,
-    CONF_SSL_KEYFILE,
-    CONF_CHARGER_PASSWORD,
-    CONF_CHARGER_POLICY,
-    CONF_TAG_POLICY,
-    CONF_HEARTBEAT_INTERVAL,
-    CONF_REMOTE_ID_TAG,
-)
-
 
 def central_system_settings(options: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What the running server depends on (a change restarts it)."""
-    return tuple(options.get(key) for key in CENTRAL_SYSTEM_KEYS)
+    """What the running server depends on (a change restarts it).
+
+    Compared as the server sees them: a form saved with the defaults it showed
+    (an option stored for the first time) changes nothing.
+    """
+    return (
+        central_system_config(options, None),
+        options.get(CONF_SSL_CERTFILE) or None,
+        options.get(CONF_SSL_KEYFILE) or None,
+    )
 
 
 def build_ssl_context(certfile: str, keyfile: str) -> ssl.SSLContext:

@@ -33,6 +33,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -63,6 +64,7 @@ from .const import (
     CONF_BATTERY_SOC,
     CONF_CHARGER_PASSWORD,
     CONF_CHARGER_POLICY,
+    CONF_DETAIL_ENTITIES,
     CONF_EV_FALLBACK,
     CONF_GRID_CURRENTS,
     CONF_GRID_LIMIT,
@@ -135,6 +137,7 @@ SERVER_KEYS = (
     CONF_TAG_POLICY,
     CONF_REMOTE_ID_TAG,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_DETAIL_ENTITIES,
 )
 LIMIT_KEYS = (
     CONF_GRID_LIMIT,
@@ -213,6 +216,9 @@ def _server_schema(values: dict[str, Any], *, advanced: bool) -> dict[Any, Any]:
                     mode=NumberSelectorMode.BOX,
                 )
             ),
+            vol.Required(
+                CONF_DETAIL_ENTITIES, default=values.get(CONF_DETAIL_ENTITIES, True)
+            ): BooleanSelector(),
         }
     return fields
 

@@ -17,6 +17,8 @@ CONF_CHARGER_POLICY: Final = "charger_policy"
 CONF_TAG_POLICY: Final = "tag_policy"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+#: Whether chargers and EVs get their entities that are disabled by default.
+CONF_DETAIL_ENTITIES: Final = "detail_entities"
 
 DEFAULT_SITE_NAME: Final = "Home"
 DEFAULT_OCPP_PORT: Final = 9000

@@ -17,14 +17,22 @@ the vehicle's SoC, see `ChargerEntity.reported`), or that its loadpoint does not
 yet (the target time and SoC settings of a car in *now* mode, see
 `LoadpointEntity.reported`), is added when the charger first reports it or the
 loadpoint's settings come to need it, or at once when it was registered before.
+Entities disabled by default are registered only while the entry's *Detail
+entities* option is on (`CONF_DETAIL_ENTITIES`, the default): a garage turns it off
+and HA keeps about half as many registry entries per charger. With it off, such an
+entity is still added when a person enabled it (its registry entry says so); the
+registry entries of those still disabled by the integration are removed.
+
 Entities are only referenced weakly here: HA holds the added ones, and with
 thousands of chargers the disabled ones should not stay in memory.
 
-Entities are handed to HA a few at a time (`AddQueue`): adding one costs about a
-millisecond on the event loop (registry, first state write), so a garage whose
-chargers all boot at once would otherwise hold the loop for seconds inside the
-chargers' BootNotification and StatusNotification handlers, and every charger's
-answers would wait. Between chunks the loop serves the chargers.
+Entities are handed to HA a few at a time (`AddQueue`), and only when the event
+loop is free (`entity_pacing.AddPacer`, shared by the entry's platforms): adding one
+costs about a millisecond on the event loop (registry, first state write), so a
+garage whose chargers all boot at once would otherwise hold the loop for seconds
+inside the chargers' BootNotification and StatusNotification handlers, and every
+charger's answers would wait. The chargers are answered first; their entities
+follow as the loop has time.
 """
 
 from __future__ import annotations
@@ -45,9 +53,10 @@ from homeassistant.helpers.entity_platform import (
     async_get_current_platform,
 )
 
-from .const import DOMAIN, SIGNAL_NEW_CHARGER
+from .const import CONF_DETAIL_ENTITIES, DOMAIN, SIGNAL_NEW_CHARGER
 from .csms.model import ChargerState
 from .entity import ChargerEntity, charger_device_info, connector_device_info
+from .entity_pacing import AddPacer
 from .runtime import EnergyCoordinatorConfigEntry
 from .site import SiteCoordinator
 from .site_entity import LoadpointEntity
@@ -67,9 +76,10 @@ class AddQueue:
     """Hands a platform's new entities to HA in chunks, in the order they came.
 
     `add` returns at once; a task of the config entry (so `async_block_till_done`
-    waits for it) adds `ADD_CHUNK` entities, yields to the loop, and goes on until
-    the queue is empty. `drop` forgets the queued entities of a charger that went
-    away; after `close` (the platform unloads) nothing more is added.
+    waits for it) adds `ADD_CHUNK` entities and, while more wait, each further
+    chunk when its turn comes (`AddPacer`: the loop is free). `drop` forgets
+    the queued entities of a charger that went away; after `close` (the
+    platform unloads) nothing more is added.
     """
 
     def __init__(
@@ -78,11 +88,13 @@ class AddQueue:
         entry: EnergyCoordinatorConfigEntry,
         add: Callable[[list[Entity]], None],
         name: str,
+        pacer: AddPacer,
     ) -> None:
         """Queue for one platform's `async_add_entities`."""
         self._hass = hass
         self._entry = entry
         self._add = add
+        self._pacer = pacer
         self._name = name
         self._queue: deque[Entity] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -119,7 +131,8 @@ class AddQueue:
                     for _ in range(min(ADD_CHUNK, len(self._queue)))
                 ]
                 self._add(chunk)
-                await asyncio.sleep(0)
+                if self._queue:
+                    await self._pacer.turn()
         finally:
             self._task = None
 
@@ -174,7 +187,13 @@ def async_setup_tracked_entities(
     registry = er.async_get(hass)
     domain = async_get_current_platform().domain
     tracked: dict[str, _Tracked] = {}
-    queue = AddQueue(hass, entry, async_add_entities, f"{DOMAIN} add {domain} entities")
+    queue = AddQueue(
+        hass,
+        entry,
+        async_add_entities,
+        f"{DOMAIN} add {domain} entities",
+        entry.runtime_data.pacer,
+    )
 
     def ensure_devices(charger: ChargerState) -> None:
         # The charger device must exist before connector devices point to it.
@@ -189,13 +208,31 @@ def async_setup_tracked_entities(
                     **connector_device_info(entry.entry_id, charger, connector_id),
                 )
 
+    detail = {**entry.data, **entry.options}.get(CONF_DETAIL_ENTITIES) is not False
+
     def known(entity: TrackedEntity) -> bool:
         unique_id = str(entity.unique_id)
         return registry.async_get_entity_id(domain, DOMAIN, unique_id) is not None
 
+    def wanted(entity: TrackedEntity) -> bool:
+        """Whether the entity is made at all (see *Detail entities*)."""
+        if detail or entity.entity_description.entity_registry_enabled_default:
+            return True
+        entity_id = registry.async_get_entity_id(domain, DOMAIN, str(entity.unique_id))
+        if entity_id is None:
+            return False
+        registered = registry.async_get(entity_id)
+        if registered is not None and (
+            registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        ):
+            registry.async_remove(entity_id)
+            return False
+        return True  # a person enabled it (or disabled it: their choice stays)
+
     @callback
     def add_when_reported(item: _Tracked, entities: list[TrackedEntity]) -> None:
         """Add the entities that are reported or known; the rest wait."""
+        entities = [e for e in entities if wanted(e)]
         now = [e for e in entities if e.reported() or known(e)]
         queue.add(now)
         for entity in entities:

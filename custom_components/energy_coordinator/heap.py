@@ -12,6 +12,14 @@ over, and the collections during it have freed its transient garbage), the heap 
 collected once and what survives is frozen: moved to the permanent generation, which
 no collection walks. Later full collections walk only what was made since.
 
+While such a storm lasts (the site is large and not yet quiet), full collections are
+postponed: the heap grows by a quarter again and again as the chargers' entities
+appear, and each growth would cost one full walk of it (eight walks of up to 1.2 s
+in a thousand chargers' ramp, every charger's answers waiting). The younger
+generations are still collected as usual; what only a full collection would free
+waits for the collection taken at the freeze. A storm that outlasts `STORM_MAX_S`
+gets the collector back as usual.
+
 Reference counting still frees frozen objects as usual; only frozen objects that later
 end up in an unreachable cycle wait: the states current at the freeze once they are
 replaced (about seven objects each, once per entity), and the protocol objects of
@@ -46,6 +54,11 @@ RENEW_AFTER_S = 86_400.0
 RENEW_AFTER_CLOSED_SHARE = 0.1
 #: How often `tick` is called (by the integration).
 TICK_S = 60.0
+#: Full collections are postponed during a storm for at most this long.
+STORM_MAX_S = 300.0
+#: The oldest generation's threshold while they are (collections of the middle
+#: generation between two full ones): never reached in a storm.
+POSTPONED_THRESHOLD = 1_000_000
 
 
 class Timer(Protocol):
@@ -93,6 +106,9 @@ class HeapFreeze:
         self._frozen_at = 0.0
         self._closed_at_freeze = 0
         self._started = False
+        #: The collector's thresholds while full collections are postponed.
+        self._thresholds: tuple[int, int, int] | None = None
+        self._storm_since = 0.0
         self.freezes = 0
         self.reclaims = 0
 
@@ -113,6 +129,7 @@ class HeapFreeze:
             gc.callbacks.remove(self._collected)
             self._started = False
         self._counts.clear()
+        self._resume_full_collections()
         self.update()
         self.reclaim()
 
@@ -143,6 +160,8 @@ class HeapFreeze:
             if self._armed:
                 _LOGGER.debug("%s chargers: the collector runs as usual", chargers)
             self._armed = False
+            self._resume_full_collections()
+            self._storm_since = 0.0
         elif not self._armed:
             self._wait_for_quiet()
 
@@ -175,17 +194,33 @@ class HeapFreeze:
             "frozen_objects": gc.get_freeze_count() if self._frozen else 0,
             "freezes": self.freezes,
             "reclaims": self.reclaims,
+            "full_collections_postponed": self._thresholds is not None,
         }
 
     def _wait_for_quiet(self) -> None:
         self._opened_at_arming = self._opened()
         self._arming = self._later(self._quiet_s, self._arm)
+        if self._thresholds is None and not self._storm_since:
+            self._storm_since = self._clock()
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(
+                self._thresholds[0], self._thresholds[1], POSTPONED_THRESHOLD
+            )
+        elif self._clock() - self._storm_since >= STORM_MAX_S:
+            self._resume_full_collections()
+
+    def _resume_full_collections(self) -> None:
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
 
     def _arm(self) -> None:
         self._arming = None
         if self._opened() != self._opened_at_arming:  # chargers still connecting
             self._wait_for_quiet()
             return
+        self._resume_full_collections()
+        self._storm_since = 0.0
         self._armed = True
         _LOGGER.debug("Large site: freezing the long-lived heap")
         self._freeze_now()

@@ -20,6 +20,7 @@ from .csms.model import ChargerInfo, ChargerState
 from .csms.server import CentralSystem
 from .csms.sessions import SessionStore
 from .entity_index import EntityIndex
+from .entity_pacing import AddPacer
 from .identifiers import charger_device_id
 from .site import SiteCoordinator
 
@@ -37,6 +38,8 @@ class RuntimeData:
     site: SiteCoordinator
     central: RunningCentralSystem
     entities: EntityIndex = field(default_factory=EntityIndex)
+    #: When the platforms may hand HA new entities (the loop is free).
+    pacer: AddPacer = field(default_factory=AddPacer)
     #: The horizon planner (None: the site does not coordinate).
     planner: SitePlanner | None = None
 

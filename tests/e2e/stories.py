@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import pytest
-from hass_process import DOMAIN, HassError, HassProcess, _form_defaults
+from hass_process import DOMAIN, HassError, HassProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINT = "energy_coordinator/coordinate_energy.yaml"
@@ -51,33 +51,9 @@ async def ha_now(ha: HassProcess) -> datetime:
 async def options_step(
     ha: HassProcess, entry_id: str, step: str, answers: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Open the site's options, pick `step` from the menu and answer its forms.
-
-    Each form gets its defaults with `answers` on top (a second form, such as
-    *planning_sources*, too). Returns the flow's last result.
-    """
-    base = "/api/config/config_entries/options/flow"
-    result = await ha.post(base, json={"handler": entry_id})
-    if result.get("type") != "menu":
-        raise HassError(f"options did not open on a menu: {result}")
-    if step not in result["menu_options"]:
-        raise HassError(f"options menu has no {step!r}: {result['menu_options']}")
-    flow = result["flow_id"]
-    result = await ha.post(f"{base}/{flow}", json={"next_step_id": step})
-    for _ in range(5):
-        if result.get("type") != "form":
-            break
-        if result.get("errors"):
-            raise HassError(f"options step {result['step_id']}: {result['errors']}")
-        data = _form_defaults(result) | {
-            key: value
-            for key, value in answers.items()
-            if any(f["name"] == key for f in result.get("data_schema") or [])
-        }
-        result = await ha.post(f"{base}/{flow}", json=data)
-    if result.get("type") != "create_entry":
-        raise HassError(f"options step {step} did not save: {result}")
-    return dict(result)
+    """Open the site's options, pick `step` and answer its forms (see
+    `HassProcess.options_step`)."""
+    return await ha.options_step(entry_id, step, answers)
 
 
 async def options_menu(ha: HassProcess, entry_id: str) -> list[str]:

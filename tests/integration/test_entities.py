@@ -14,6 +14,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_ENTITY_ID,
@@ -196,6 +197,43 @@ async def test_entities_of_a_charger(
         assert state(hass, "sensor", f"{CP}_1_session_duration").state == "0"
 
 
+#: The charger entities a new charger gets enabled.
+ENABLED = {
+    f"{CP}_1_{key}"
+    for key in (
+        "connector_status",
+        "error_code",
+        "power",
+        "energy",
+        "session_energy",
+        "id_tag",
+        "plugged",
+        "charge",
+        "max_current",
+        "unlock",
+    )
+} | {f"{CP}_connected", f"{CP}_reset"}
+
+
+def _registered(
+    hass: HomeAssistant, entry: EnergyCoordinatorConfigEntry
+) -> tuple[set[str], set[str]]:
+    """The charger's registered entities: (enabled, disabled by the integration)."""
+    ours = [
+        e
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.unique_id.startswith(f"{entry.entry_id}_charger_{CP}_")
+    ]
+    scope = f"{entry.entry_id}_charger_"
+    enabled = {e.unique_id.removeprefix(scope) for e in ours if e.disabled_by is None}
+    disabled = {
+        e.unique_id.removeprefix(scope)
+        for e in ours
+        if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    }
+    return enabled, disabled
+
+
 async def test_entities_enabled_by_default(
     hass: HomeAssistant, setup_site: SetupSite
 ) -> None:
@@ -210,33 +248,8 @@ async def test_entities_enabled_by_default(
         await status(charger, 1, "Available")
         await hass.async_block_till_done()
     registry = er.async_get(hass)
-    ours = [
-        e
-        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if e.unique_id.startswith(f"{entry.entry_id}_charger_{CP}_")
-    ]
-    scope = f"{entry.entry_id}_charger_"
-    enabled = {e.unique_id.removeprefix(scope) for e in ours if e.disabled_by is None}
-    disabled = {
-        e.unique_id.removeprefix(scope)
-        for e in ours
-        if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    }
-    assert enabled == {
-        f"{CP}_1_{key}"
-        for key in (
-            "connector_status",
-            "error_code",
-            "power",
-            "energy",
-            "session_energy",
-            "id_tag",
-            "plugged",
-            "charge",
-            "max_current",
-            "unlock",
-        )
-    } | {f"{CP}_connected", f"{CP}_reset"}
+    enabled, disabled = _registered(hass, entry)
+    assert enabled == ENABLED
     assert disabled == {
         f"{CP}_1_{key}"
         for key in (
@@ -271,6 +284,84 @@ async def test_entities_enabled_by_default(
         e.unique_id.startswith(f"{entry.entry_id}_loadpoint")
         for e in er.async_entries_for_config_entry(registry, entry.entry_id)
     )
+
+
+async def test_a_garage_without_detail_entities(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """*Detail entities* off: a new charger registers only what is enabled.
+
+    A garage of a thousand chargers keeps about half the registry entries; what
+    the chargers report and what can be done with them is the same.
+    """
+    entry = await setup_site(options={"detail_entities": False})
+    assert entry.options["detail_entities"] is False
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        await charger.meter(
+            1,
+            None,
+            sample("Power.Active.Import", 3.6, "kW"),
+            sample("Current.Import", 15.6, "A", "L1"),
+            sample("SoC", 41, "Percent"),
+        )
+        await hass.async_block_till_done()
+        enabled, disabled = _registered(hass, entry)
+        assert (enabled, disabled) == (ENABLED, set())
+        assert float(state(hass, "sensor", f"{CP}_1_power").state) == 3600
+        for key in ("current", "soc", "session_duration"):
+            assert (
+                er.async_get(hass).async_get_entity_id(
+                    "sensor", DOMAIN, charger_uid(hass, f"{CP}_1_{key}")
+                )
+                is None
+            )
+
+
+async def test_turning_detail_entities_off_keeps_what_a_person_enabled(
+    hass: HomeAssistant, setup_site: SetupSite
+) -> None:
+    """Off after the fact: disabled entries go, enabled ones stay and update."""
+    entry = await setup_site()
+    registry = er.async_get(hass)
+    async with fake_charger(entry.runtime_data.system, CP) as charger:
+        await booted(hass, charger)
+        current = entity_id(hass, "sensor", f"{CP}_1_current")
+        voltage = entity_id(hass, "sensor", f"{CP}_1_voltage")
+        registry.async_update_entity(current, disabled_by=None)
+        # Disabled by the owner (not the integration): their choice is kept.
+        registry.async_update_entity(voltage, disabled_by=er.RegistryEntryDisabler.USER)
+        await hass.async_block_till_done()
+
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "central_system"}
+        )
+        schema = result["data_schema"].schema
+        assert next(k for k in schema if k == "detail_entities").default() is True
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                "ocpp_port": entry.runtime_data.system.port,
+                "charger_policy": "accept",
+                "tag_policy": "accept",
+                "remote_id_tag": "energy-coordinator",
+                "heartbeat_interval": 60,
+                "detail_entities": False,
+            },
+        )
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        # The chargers stayed connected through the reload.
+        await charger.meter(1, None, sample("Current.Import", 9.5, "A", "L1"))
+        await hass.async_block_till_done()
+        enabled, disabled = _registered(hass, entry)
+        assert disabled == set()
+        assert enabled == ENABLED | {f"{CP}_1_current"}
+        assert float(hass.states.get(current).state) == 9.5
+        kept = registry.async_get(voltage)
+        assert kept is not None
+        assert kept.disabled_by is er.RegistryEntryDisabler.USER
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

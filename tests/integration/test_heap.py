@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from unittest.mock import patch
 
 import pytest
@@ -31,7 +31,13 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.energy_coordinator.heap import HEAP, RENEW_AFTER_S, HeapFreeze
+from custom_components.energy_coordinator.heap import (
+    HEAP,
+    POSTPONED_THRESHOLD,
+    RENEW_AFTER_S,
+    STORM_MAX_S,
+    HeapFreeze,
+)
 from custom_components.energy_coordinator.identifiers import charger_device_id
 from tests.fake_charge_point import fake_charger, wait_until
 
@@ -117,6 +123,7 @@ async def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
         "frozen_objects": frozen,
         "freezes": 1,
         "reclaims": 0,
+        "full_collections_postponed": False,
     }
 
     # Frozen, the cycle outlives its last reference: no collection walks it, and
@@ -132,6 +139,91 @@ async def test_a_large_site_freezes_what_survives_and_reclaims_frozen_cycles(
     assert heap.freezes == 2
     assert heap.reclaims == 1
     assert gc.get_freeze_count() > 0
+
+
+class Later:
+    """`loop.call_later` whose timers the test runs."""
+
+    def __init__(self) -> None:
+        self.due: list[Callable[[], None]] = []
+
+    def __call__(self, delay: float, run: Callable[[], None]) -> Later.Timer:
+        self.due.append(run)
+        return Later.Timer(self, run)
+
+    def run(self) -> None:
+        due, self.due = self.due, []
+        for run in due:
+            run()
+
+    class Timer:
+        def __init__(self, later: Later, run: Callable[[], None]) -> None:
+            self._later, self._run = later, run
+
+        def cancel(self) -> None:
+            if self._run in self._later.due:
+                self._later.due.remove(self._run)
+
+
+@pytest.fixture
+def manual(clock: Clock) -> Iterator[tuple[HeapFreeze, Later]]:
+    """A freeze of threshold 2 whose quiet timers the test runs."""
+    later = Later()
+    freeze = HeapFreeze(later, threshold=2, clock=clock)
+    freeze.start()
+    yield freeze, later
+    freeze.stop()
+    gc.unfreeze()
+
+
+async def test_full_collections_wait_while_a_large_site_is_not_yet_quiet(
+    manual: tuple[HeapFreeze, Later],
+) -> None:
+    """During the storm the oldest generation is not collected (each growth of the
+    heap would walk all of it); the younger ones are. Quiet, the freeze's own
+    collection runs and the collector's thresholds are back as they were."""
+    heap, later = manual
+    before = gc.get_threshold()
+    opened = [0]
+    heap.watch("garage", chargers=lambda: 2, opened=lambda: opened[0], closed=none)
+    assert gc.get_threshold() == (before[0], before[1], POSTPONED_THRESHOLD)
+    assert heap.as_dict()["full_collections_postponed"] is True
+    opened[0] += 1  # still connecting: the storm goes on
+    later.run()
+    assert not heap.armed
+    assert gc.get_threshold()[2] == POSTPONED_THRESHOLD
+    later.run()  # quiet
+    assert heap.armed
+    assert gc.get_threshold() == before
+    assert heap.as_dict()["full_collections_postponed"] is False
+
+
+async def test_a_storm_that_lasts_gets_the_collector_back(
+    manual: tuple[HeapFreeze, Later], clock: Clock
+) -> None:
+    """Postponing is for a storm's minutes, not for a site that never settles; and
+    a site that shrinks below the threshold gets the collector back at once."""
+    heap, later = manual
+    before = gc.get_threshold()
+    opened = [0]
+    chargers = [2]
+    heap.watch(
+        "garage", chargers=lambda: chargers[0], opened=lambda: opened[0], closed=none
+    )
+    clock.now += STORM_MAX_S
+    opened[0] += 1
+    later.run()
+    assert not heap.armed
+    assert gc.get_threshold() == before
+
+    chargers[0] = 1
+    heap.update()
+    chargers[0] = 2
+    heap.update()  # a new storm
+    assert gc.get_threshold()[2] == POSTPONED_THRESHOLD
+    chargers[0] = 1
+    heap.update()
+    assert gc.get_threshold() == before
 
 
 async def test_a_charger_added_meanwhile_postpones_the_freeze(

@@ -229,6 +229,7 @@ async def test_derived_house_load_leaves_ev_charging_out(
     await hass.config.async_set_time_zone(TZ)
     await h.start(sources={"house_power_entity": None})
     await h.charger(session=False)
+    await hass.async_block_till_done()  # the charger's entities are added
     now = dt_util.utcnow()
     hours = list(_hours_back(now, 21))
 
